@@ -1,0 +1,26 @@
+/** `$connect`: verify the token, store the connection; a refused token answers 401 and the handshake fails. */
+import { openConnection } from '../core/lifecycle/connection-lifecycle';
+import { describe } from '../core/lifecycle/route-message';
+import { logger, streamerDeps } from '../streamer-runtime';
+import type { WebSocketEvent, WebSocketResult } from '../websocket-event';
+
+export async function handler(event: WebSocketEvent): Promise<WebSocketResult> {
+  const connectionId = event.requestContext.connectionId;
+  try {
+    const outcome = await openConnection(streamerDeps(), {
+      connectionId,
+      queryStringParameters: event.queryStringParameters,
+      headers: event.headers,
+      sourceIp: event.requestContext.identity?.sourceIp,
+    });
+    if (outcome.accepted) {
+      logger.info('Connected', { connectionId, userId: outcome.userId, tenantId: outcome.tenantId });
+      return { statusCode: 200 };
+    }
+    logger.info('Handshake refused', { connectionId, statusCode: outcome.statusCode, reason: outcome.reason });
+    return { statusCode: outcome.statusCode, body: outcome.reason };
+  } catch (error) {
+    logger.error('Connect failed', { connectionId, error: describe(error) });
+    return { statusCode: 500, body: 'Internal error' };
+  }
+}

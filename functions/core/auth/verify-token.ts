@@ -1,0 +1,142 @@
+/**
+ * JWT verification with algorithms pinned by configuration: HS256 with a
+ * shared secret, or RS256/ES256 with a public key or a JWKS URL. `alg: none`
+ * and algorithm confusion (an HS256 token signed with the public key) are
+ * refused because the accepted algorithms never come from the token.
+ */
+import jwt, { type JwtHeader, type JwtPayload } from 'jsonwebtoken';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { StreamerError } from '../errors';
+import type { Identity } from '../identity';
+import { ENV } from '../runtime-env';
+
+export type AsymmetricAlgorithm = 'RS256' | 'ES256';
+
+export type AuthSettings =
+  | { readonly kind: 'secret'; readonly secret: string; readonly issuer?: string; readonly audience?: string }
+  | { readonly kind: 'publicKey'; readonly publicKey: string; readonly algorithms: readonly AsymmetricAlgorithm[]; readonly issuer?: string; readonly audience?: string }
+  | { readonly kind: 'jwks'; readonly jwksUrl: string; readonly algorithms: readonly AsymmetricAlgorithm[]; readonly issuer?: string; readonly audience?: string };
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function asymmetricAlgorithms(env: Env): AsymmetricAlgorithm[] {
+  const raw = env[ENV.jwtAlgorithms]?.trim();
+  if (!raw) return ['RS256', 'ES256'];
+  const list = raw.split(',').map((a) => a.trim());
+  for (const alg of list) {
+    if (alg !== 'RS256' && alg !== 'ES256') {
+      throw new StreamerError('INTERNAL_ERROR', `Streamer is misconfigured: ${ENV.jwtAlgorithms} accepts RS256 and ES256, got "${alg}"`);
+    }
+  }
+  return list as AsymmetricAlgorithm[];
+}
+
+/** Reads the auth settings from the environment; exactly one key source must be set. */
+export function readAuthSettings(env: Env = process.env): AuthSettings {
+  const secret = env[ENV.jwtSecret]?.trim();
+  const publicKey = env[ENV.jwtPublicKey]?.trim();
+  const jwksUrl = env[ENV.jwksUrl]?.trim();
+  const issuer = env[ENV.jwtIssuer]?.trim() || undefined;
+  const audience = env[ENV.jwtAudience]?.trim() || undefined;
+  const sources = [secret, publicKey, jwksUrl].filter(Boolean).length;
+  if (sources !== 1) {
+    throw new StreamerError(
+      'INTERNAL_ERROR',
+      `Streamer is misconfigured: set exactly one of ${ENV.jwtSecret}, ${ENV.jwtPublicKey}, ${ENV.jwksUrl} (found ${sources})`,
+    );
+  }
+  if (secret) return { kind: 'secret', secret, issuer, audience };
+  if (publicKey) return { kind: 'publicKey', publicKey: publicKey.replace(/\\n/g, '\n'), algorithms: asymmetricAlgorithms(env), issuer, audience };
+  return { kind: 'jwks', jwksUrl: jwksUrl!, algorithms: asymmetricAlgorithms(env), issuer, audience };
+}
+
+/** Fetches and caches a JWKS document; keys are looked up by `kid`. */
+export class JwksKeySource {
+  private keys = new Map<string, KeyObject>();
+  private fetchedAt = 0;
+
+  constructor(
+    private readonly url: string,
+    private readonly cacheMs = 10 * 60 * 1000,
+    private readonly fetchJson: (url: string) => Promise<unknown> = async (u) => (await fetch(u)).json(),
+  ) {}
+
+  async keyFor(kid: string | undefined, now = Date.now()): Promise<KeyObject | undefined> {
+    if (now - this.fetchedAt > this.cacheMs || (kid !== undefined && !this.keys.has(kid))) await this.refresh(now);
+    if (kid !== undefined) return this.keys.get(kid);
+    return this.keys.size === 1 ? [...this.keys.values()][0] : undefined;
+  }
+
+  private async refresh(now: number): Promise<void> {
+    // Refetch at most every 30 s, even when tokens arrive with unknown kids.
+    if (now - this.fetchedAt < 30_000 && this.keys.size > 0) return;
+    const document = (await this.fetchJson(this.url)) as { keys?: Array<Record<string, unknown>> };
+    const keys = new Map<string, KeyObject>();
+    for (const jwk of document.keys ?? []) {
+      if (typeof jwk.kid !== 'string' || (jwk.use !== undefined && jwk.use !== 'sig')) continue;
+      keys.set(jwk.kid, createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' }));
+    }
+    this.keys = keys;
+    this.fetchedAt = now;
+  }
+}
+
+function unauthorized(message: string, cause?: unknown): StreamerError {
+  return new StreamerError('UNAUTHORIZED', message, { cause });
+}
+
+function identityFromClaims(claims: JwtPayload): Identity {
+  if (typeof claims.sub !== 'string' || claims.sub === '') throw unauthorized('Token has no "sub" claim');
+  const tenant = (claims as Record<string, unknown>).tenant_id;
+  if (typeof tenant !== 'string' || tenant === '') throw unauthorized('Token has no "tenant_id" claim');
+  if (typeof claims.exp !== 'number') throw unauthorized('Token has no "exp" claim');
+  const permissionsClaim = (claims as Record<string, unknown>).permissions;
+  const permissions = Array.isArray(permissionsClaim) ? permissionsClaim.filter((p): p is string => typeof p === 'string') : [];
+  return { userId: claims.sub, tenantId: tenant, permissions };
+}
+
+/** Verifies JWTs against pinned settings; the result is the caller's identity or `UNAUTHORIZED`. */
+export class TokenVerifier {
+  private readonly jwks?: JwksKeySource;
+
+  constructor(private readonly settings: AuthSettings, jwks?: JwksKeySource) {
+    if (settings.kind === 'jwks') this.jwks = jwks ?? new JwksKeySource(settings.jwksUrl);
+  }
+
+  async verify(token: string | undefined): Promise<Identity> {
+    if (!token) throw unauthorized('No token: pass ?token=<JWT> or an Authorization: Bearer header');
+    const decoded = jwt.decode(token, { complete: true });
+    if (!decoded || typeof decoded.payload === 'string') throw unauthorized('Token is not a valid JWT');
+    const { key, algorithms } = await this.keyFor(decoded.header);
+    let claims: JwtPayload;
+    try {
+      claims = jwt.verify(token, key, {
+        algorithms: [...algorithms],
+        issuer: this.settings.issuer,
+        audience: this.settings.audience,
+      }) as JwtPayload;
+    } catch (error) {
+      const reason = error instanceof jwt.TokenExpiredError ? 'Token has expired'
+        : error instanceof jwt.NotBeforeError ? 'Token is not valid yet'
+        : `Token rejected: ${error instanceof Error ? error.message : 'invalid'}`;
+      throw unauthorized(reason, error);
+    }
+    return identityFromClaims(claims);
+  }
+
+  private async keyFor(header: JwtHeader): Promise<{ key: string | KeyObject; algorithms: readonly jwt.Algorithm[] }> {
+    switch (this.settings.kind) {
+      case 'secret':
+        return { key: this.settings.secret, algorithms: ['HS256'] };
+      case 'publicKey':
+        return { key: createPublicKey(this.settings.publicKey), algorithms: this.settings.algorithms };
+      case 'jwks': {
+        const key = await this.jwks!.keyFor(header.kid).catch((error: unknown) => {
+          throw new StreamerError('INTERNAL_ERROR', 'Could not fetch the signing keys (JWKS)', { cause: error });
+        });
+        if (!key) throw unauthorized('Token is signed with an unknown key');
+        return { key, algorithms: this.settings.algorithms };
+      }
+    }
+  }
+}

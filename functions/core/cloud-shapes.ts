@@ -1,0 +1,155 @@
+/**
+ * The one source of truth for Streamer's cloud shapes.
+ *
+ * `infra/` deploys exactly these tables and this event source mapping, and
+ * `local/` creates and emulates exactly the same ones, so the local runtime
+ * cannot drift from what runs on AWS. Functions read only the names they
+ * query (index names, attribute names); table names reach them through the
+ * environment (see `runtime-env.ts`).
+ */
+
+export type KeyAttributeType = 'S' | 'N';
+
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: KeyAttributeType;
+}
+
+export interface GlobalIndexShape {
+  readonly name: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  /** `ALL` keeps every attribute; `KEYS_ONLY` keeps only keys. */
+  readonly projection: 'ALL' | 'KEYS_ONLY';
+}
+
+export interface TableShape {
+  /** Logical name: Pulumi derives the physical name from it, the local runtime prefixes it. */
+  readonly logicalName: 'connections' | 'requests' | 'subscriptions' | 'rate-limits';
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  readonly globalIndexes: readonly GlobalIndexShape[];
+  /** Attribute holding an epoch-seconds expiry; DynamoDB deletes expired items. */
+  readonly ttlAttribute: string;
+  readonly stream?: 'NEW_AND_OLD_IMAGES';
+}
+
+/** Number of partitions the lease index spreads running requests over (avoids one hot GSI key). */
+export const LEASE_SHARDS = 8;
+
+export const CONNECTIONS_TABLE: TableShape = {
+  logicalName: 'connections',
+  partitionKey: { name: 'connection_id', type: 'S' },
+  globalIndexes: [
+    // `tenant_user` is `${tenant_id}#${user_id}`: user ids are only unique within a tenant.
+    { name: 'by_user', partitionKey: { name: 'tenant_user', type: 'S' }, projection: 'KEYS_ONLY' },
+    { name: 'by_tenant', partitionKey: { name: 'tenant_id', type: 'S' }, projection: 'KEYS_ONLY' },
+  ],
+  ttlAttribute: 'ttl',
+};
+
+export const REQUESTS_TABLE: TableShape = {
+  logicalName: 'requests',
+  partitionKey: { name: 'request_id', type: 'S' },
+  globalIndexes: [
+    {
+      name: 'by_connection',
+      partitionKey: { name: 'connection_id', type: 'S' },
+      sortKey: { name: 'created_at', type: 'N' },
+      projection: 'KEYS_ONLY',
+    },
+    {
+      // Sparse: only requests that are `processing` carry `lease_shard`, so the
+      // sweeper finds expired leases (crashed runs) without scanning the table.
+      name: 'by_lease',
+      partitionKey: { name: 'lease_shard', type: 'S' },
+      sortKey: { name: 'lease_expires_at', type: 'N' },
+      projection: 'KEYS_ONLY',
+    },
+  ],
+  ttlAttribute: 'ttl',
+  stream: 'NEW_AND_OLD_IMAGES',
+};
+
+export const SUBSCRIPTIONS_TABLE: TableShape = {
+  logicalName: 'subscriptions',
+  partitionKey: { name: 'request_id', type: 'S' },
+  sortKey: { name: 'connection_id', type: 'S' },
+  globalIndexes: [
+    {
+      name: 'by_connection',
+      partitionKey: { name: 'connection_id', type: 'S' },
+      sortKey: { name: 'request_id', type: 'S' },
+      projection: 'KEYS_ONLY',
+    },
+  ],
+  ttlAttribute: 'ttl',
+};
+
+/** Token buckets for per-user and per-tenant rate limits, shared by every router instance. */
+export const RATE_LIMITS_TABLE: TableShape = {
+  logicalName: 'rate-limits',
+  partitionKey: { name: 'bucket_key', type: 'S' },
+  globalIndexes: [],
+  ttlAttribute: 'ttl',
+};
+
+export const ALL_TABLES: readonly TableShape[] = [
+  CONNECTIONS_TABLE,
+  REQUESTS_TABLE,
+  SUBSCRIPTIONS_TABLE,
+  RATE_LIMITS_TABLE,
+];
+
+/**
+ * A Lambda event filter pattern (the subset of EventBridge pattern syntax that
+ * event source mappings accept: nested objects whose leaves are lists of
+ * allowed values).
+ */
+export type FilterPattern = { readonly [key: string]: FilterPattern | readonly (string | number | boolean)[] };
+
+export interface StreamMappingShape {
+  readonly batchSize: number;
+  readonly maximumBatchingWindowSeconds: number;
+  readonly startingPosition: 'LATEST' | 'TRIM_HORIZON';
+  readonly bisectBatchOnFunctionError: boolean;
+  readonly maximumRetryAttempts: number;
+  readonly maximumRecordAgeSeconds: number;
+  readonly parallelizationFactor: number;
+  readonly functionResponseTypes: readonly 'ReportBatchItemFailures'[];
+  /** Records matching none of these patterns never reach the processor. */
+  readonly filterPatterns: readonly FilterPattern[];
+}
+
+/**
+ * The requests stream → processor mapping. Only records whose new image is
+ * `queued` pass: new requests (INSERT), and requests put back in the queue
+ * (MODIFY) by a retry, a continuation or the lease sweeper. Progress and
+ * terminal writes never wake the processor.
+ */
+export const REQUEST_STREAM_MAPPING: StreamMappingShape = {
+  batchSize: 25,
+  maximumBatchingWindowSeconds: 0,
+  startingPosition: 'LATEST',
+  bisectBatchOnFunctionError: true,
+  maximumRetryAttempts: 5,
+  maximumRecordAgeSeconds: 3600,
+  parallelizationFactor: 4,
+  functionResponseTypes: ['ReportBatchItemFailures'],
+  filterPatterns: [
+    { eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { status: { S: ['queued'] } } } },
+  ],
+};
+
+/** API Gateway WebSocket limits that both the deployed API and the local emulation enforce. */
+export const WEBSOCKET_LIMITS = {
+  /** Largest client frame API Gateway accepts (128 KiB). */
+  maxFrameBytes: 128 * 1024,
+  /** API Gateway closes a connection idle this long (10 minutes). */
+  idleTimeoutMs: 10 * 60 * 1000,
+  /** API Gateway closes every connection after 2 hours. */
+  maxConnectionDurationMs: 2 * 60 * 60 * 1000,
+} as const;
+
+/** How often the lease sweeper runs (an EventBridge schedule on AWS, a timer locally). */
+export const SWEEP_SCHEDULE_MINUTES = 1;

@@ -1,0 +1,115 @@
+/**
+ * `ping`, `status`, `subscribe`, `unsubscribe`, `cancel`. A request is only
+ * visible to the user (in the tenant) that created it: for anyone else it
+ * does not exist (`NOT_FOUND`), so ids never leak across tenants.
+ */
+import * as z from 'zod';
+import { epochSeconds } from '../clock';
+import { StreamerError } from '../errors';
+import { sameOwner, type Identity } from '../identity';
+import type { BuiltInAction, ClientEnvelope } from '../protocol/envelope';
+import { isTerminalStatus, type RequestView, type ServerMessage } from '../protocol/messages';
+import type { RequestRecord } from '../stores/records';
+import type { StreamerDeps } from './deps';
+import { audienceOf, finalMessageFor, sendToAudience } from './request-audience';
+
+const requestIdPayload = z.object({ requestId: z.string().min(1).max(128) });
+
+function requestIdOf(envelope: ClientEnvelope): string {
+  const parsed = requestIdPayload.safeParse(envelope.payload);
+  if (!parsed.success) {
+    throw new StreamerError('VALIDATION_ERROR', 'payload.requestId must be a non-empty string', {
+      details: { issues: [{ path: 'requestId', message: 'Required non-empty string', code: 'invalid_type' }] },
+    });
+  }
+  return parsed.data.requestId;
+}
+
+async function ownedRequest(deps: StreamerDeps, requestId: string, identity: Identity, consistent = false): Promise<RequestRecord> {
+  const request = await deps.requests.get(requestId, consistent);
+  if (!request || !sameOwner(identity, { userId: request.user_id, tenantId: request.tenant_id })) {
+    throw new StreamerError('NOT_FOUND', `No request ${requestId}`, { details: { requestId } });
+  }
+  return request;
+}
+
+export function requestView(request: RequestRecord): RequestView {
+  return {
+    requestId: request.request_id,
+    action: request.action,
+    status: request.status,
+    progress: request.progress,
+    ...(request.message !== undefined ? { message: request.message } : {}),
+    createdAt: request.created_at,
+    updatedAt: request.updated_at,
+    attempts: request.attempts,
+    ...(request.status === 'completed' ? { result: request.result ?? null } : {}),
+    ...(request.error !== undefined ? { error: request.error } : {}),
+  };
+}
+
+export async function handleBuiltInAction(
+  deps: StreamerDeps,
+  envelope: ClientEnvelope,
+  identity: Identity,
+  connectionId: string,
+): Promise<ServerMessage | ServerMessage[]> {
+  const action = envelope.action as BuiltInAction;
+  switch (action) {
+    case 'ping':
+      return { id: envelope.id, type: 'pong' };
+    case 'status': {
+      const request = await ownedRequest(deps, requestIdOf(envelope), identity, true);
+      return { id: envelope.id, type: 'status', request: requestView(request) };
+    }
+    case 'subscribe':
+      return subscribe(deps, envelope, identity, connectionId);
+    case 'unsubscribe': {
+      const requestId = requestIdOf(envelope);
+      await ownedRequest(deps, requestId, identity);
+      await deps.subscriptions.remove(requestId, connectionId);
+      return { id: envelope.id, type: 'unsubscribed', requestId };
+    }
+    case 'cancel':
+      return cancel(deps, envelope, identity);
+  }
+}
+
+async function subscribe(deps: StreamerDeps, envelope: ClientEnvelope, identity: Identity, connectionId: string): Promise<ServerMessage[]> {
+  const requestId = requestIdOf(envelope);
+  await ownedRequest(deps, requestId, identity);
+  const now = deps.clock.now();
+  await deps.subscriptions.add({
+    request_id: requestId,
+    connection_id: connectionId,
+    client_id: envelope.id,
+    created_at: now,
+    ttl: epochSeconds(now) + deps.settings.requestTtlSeconds,
+  });
+  // Read again after subscribing: a request that ended before the subscription
+  // existed would otherwise never send this subscriber its final message.
+  const current = await ownedRequest(deps, requestId, identity, true);
+  const subscribed: ServerMessage = { id: envelope.id, type: 'subscribed', requestId };
+  return isTerminalStatus(current.status) ? [subscribed, finalMessageFor(current)(envelope.id)] : [subscribed];
+}
+
+async function cancel(deps: StreamerDeps, envelope: ClientEnvelope, identity: Identity): Promise<ServerMessage> {
+  const requestId = requestIdOf(envelope);
+  const request = await ownedRequest(deps, requestId, identity, true);
+  const now = deps.clock.now();
+  if (request.status === 'queued') {
+    const error = new StreamerError('CANCELLED', 'Cancelled by the client').toWire();
+    const cancelled = await deps.requests.cancelQueued(requestId, now, error);
+    if (cancelled) {
+      await sendToAudience(deps, await audienceOf(deps, cancelled), finalMessageFor(cancelled));
+      return { id: envelope.id, type: 'cancelled', requestId };
+    }
+  }
+  // Running (or claimed since we read it): flag it; the run sees the flag, aborts its handler and ends `cancelled`.
+  if (await deps.requests.requestCancel(requestId, now)) return { id: envelope.id, type: 'cancelled', requestId };
+  const latest = await ownedRequest(deps, requestId, identity, true);
+  if (latest.status === 'cancelled') return { id: envelope.id, type: 'cancelled', requestId };
+  throw new StreamerError('INVALID_REQUEST', `Request ${requestId} has already ended (${latest.status})`, {
+    details: { requestId, status: latest.status },
+  });
+}

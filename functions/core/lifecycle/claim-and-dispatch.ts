@@ -1,0 +1,68 @@
+/**
+ * The stream consumer: for each `queued` request in a batch, claim it with a
+ * conditional write and hand it to a worker. It never runs a handler itself,
+ * so a batch takes milliseconds however long the jobs are (no head-of-line
+ * blocking on the shard). A redelivered record finds the request claimed and
+ * is skipped.
+ */
+import type { StreamerDeps } from './deps';
+import { describe } from './route-message';
+
+export interface QueuedRecord {
+  /** The stream record's sequence number, reported back on failure. */
+  readonly sequenceNumber: string;
+  readonly requestId: string;
+}
+
+/** A claimed request must be picked up by its worker within this time, or the sweeper re-queues it. */
+export const DISPATCH_LEASE_MS = 60_000;
+
+export interface DispatchReport {
+  readonly claimed: number;
+  readonly skipped: number;
+  /** Sequence numbers to retry (`batchItemFailures`). */
+  readonly failedSequenceNumbers: string[];
+}
+
+export async function claimAndDispatch(deps: StreamerDeps, records: readonly QueuedRecord[]): Promise<DispatchReport> {
+  let claimed = 0;
+  let skipped = 0;
+  const failed: string[] = [];
+  await Promise.all(
+    records.map(async (record) => {
+      const now = deps.clock.now();
+      const runId = deps.newId();
+      let request;
+      try {
+        request = await deps.requests.claim({
+          requestId: record.requestId,
+          runId,
+          now,
+          leaseExpiresAt: now + Math.max(DISPATCH_LEASE_MS, deps.settings.leaseMs),
+        });
+      } catch (error) {
+        deps.logger.warn('Claim failed; the record will be retried', { requestId: record.requestId, error: describe(error) });
+        failed.push(record.sequenceNumber);
+        return;
+      }
+      if (!request) {
+        skipped++;
+        return;
+      }
+      claimed++;
+      deps.metrics.add('QueueWaitMs', Math.max(0, now - request.created_at), 'Milliseconds', { action: request.action });
+      try {
+        await deps.dispatcher.dispatch({ type: 'streamer.run', requestId: record.requestId, runId });
+      } catch (error) {
+        // Give the claim back so the stream offers the request again at once; if even that
+        // fails, the dispatch lease expires and the sweeper re-queues it.
+        deps.logger.warn('Dispatch failed; releasing the claim', { requestId: record.requestId, error: describe(error) });
+        const released = await deps.requests
+          .requeue({ requestId: record.requestId, runId, now: deps.clock.now(), leaseExpiresAt: deps.clock.now() + DISPATCH_LEASE_MS, attempts: request.attempts - 1 })
+          .catch(() => false);
+        if (!released) failed.push(record.sequenceNumber);
+      }
+    }),
+  );
+  return { claimed, skipped, failedSequenceNumbers: failed };
+}

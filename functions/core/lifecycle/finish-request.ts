@@ -1,0 +1,29 @@
+/**
+ * The one way a request ends: a conditional terminal write by the run that
+ * holds it, and only if that write succeeds, the final message to the
+ * request's audience. A run that lost its lease writes and sends nothing,
+ * so there is exactly one terminal state and one final message.
+ */
+import type { WireError } from '../errors';
+import type { JsonValue } from '../protocol/messages';
+import type { RequestRecord } from '../stores/records';
+import type { StreamerDeps } from './deps';
+import { audienceOf, finalMessageFor, sendToAudience } from './request-audience';
+
+export interface Ending {
+  readonly status: 'completed' | 'failed' | 'cancelled';
+  readonly result?: JsonValue;
+  readonly error?: WireError;
+}
+
+export async function finishRequest(deps: StreamerDeps, request: RequestRecord, runId: string, ending: Ending): Promise<boolean> {
+  const now = deps.clock.now();
+  const written = await deps.requests.finish({ requestId: request.request_id, runId, now, ...ending });
+  if (!written) return false;
+  const ended: RequestRecord = { ...request, ...ending, progress: ending.status === 'completed' ? 1 : request.progress, updated_at: now, completed_at: now };
+  await sendToAudience(deps, await audienceOf(deps, ended), finalMessageFor(ended));
+  if (ending.status === 'failed') {
+    deps.metrics.add('Failures', 1, 'Count', { action: request.action, code: ending.error?.code ?? 'INTERNAL_ERROR' });
+  }
+  return true;
+}

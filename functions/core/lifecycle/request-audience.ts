@@ -1,0 +1,54 @@
+/**
+ * Who hears about a request: the connection that sent it (with the client's
+ * id) and every subscriber (with its subscribe frame's id), each once.
+ */
+import type { JsonObject, ServerMessage } from '../protocol/messages';
+import type { RequestRecord } from '../stores/records';
+import type { Subscriber } from '../stores/subscription-store';
+import type { StreamerDeps } from './deps';
+
+export type MessageFor = (clientId: string) => ServerMessage;
+
+export async function audienceOf(deps: StreamerDeps, request: RequestRecord): Promise<Subscriber[]> {
+  const subscribers = await deps.subscriptions.subscribersOf(request.request_id).catch((error: unknown) => {
+    deps.logger.warn('Reading subscribers failed; only the originating connection hears this', {
+      requestId: request.request_id,
+      error: error instanceof Error ? error.name : String(error),
+    });
+    return [] as Subscriber[];
+  });
+  const audience: Subscriber[] = [{ connectionId: request.connection_id, clientId: request.client_id }];
+  for (const subscriber of subscribers) {
+    if (!audience.some((member) => member.connectionId === subscriber.connectionId)) audience.push(subscriber);
+  }
+  return audience;
+}
+
+export async function sendToAudience(deps: StreamerDeps, audience: readonly Subscriber[], messageFor: MessageFor): Promise<number> {
+  const outcomes = await Promise.all(audience.map((member) => deps.notifier.send(member.connectionId, messageFor(member.clientId))));
+  return outcomes.filter((outcome) => outcome === 'sent').length;
+}
+
+/** The final message of a terminal request, addressed to one client id. */
+export function finalMessageFor(request: RequestRecord): MessageFor {
+  return (clientId) =>
+    request.status === 'completed'
+      ? { id: clientId, type: 'result', requestId: request.request_id, success: true, data: request.result ?? null }
+      : {
+          id: clientId,
+          type: 'error',
+          requestId: request.request_id,
+          error: request.error ?? { code: 'INTERNAL_ERROR', message: 'The request failed', retryable: true },
+        };
+}
+
+export function progressMessageFor(requestId: string, update: { progress: number; message?: string; metadata?: JsonObject }): MessageFor {
+  return (clientId) => ({
+    id: clientId,
+    type: 'progress',
+    requestId,
+    progress: update.progress,
+    ...(update.message !== undefined ? { message: update.message } : {}),
+    ...(update.metadata !== undefined ? { metadata: update.metadata } : {}),
+  });
+}

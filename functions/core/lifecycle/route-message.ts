@@ -1,0 +1,137 @@
+/**
+ * One client frame in, replies out: parse the envelope, check the caller,
+ * then either answer a built-in action, run a quick handler inline (sync
+ * path) or store a queued request and acknowledge it (async path). Nothing a
+ * client sends escapes as an exception: every failure becomes an `error`
+ * reply and the connection stays open.
+ */
+import { StreamerError, toStreamerError } from '../errors';
+import type { ProgressReporter } from '../handlers/define-handler';
+import { requirePermissions, shouldQueue, validatePayload } from '../handlers/validate-payload';
+import type { Identity } from '../identity';
+import { isBuiltInAction, parseClientFrame, type ClientEnvelope } from '../protocol/envelope';
+import { errorMessage, resultMessage, type ServerMessage } from '../protocol/messages';
+import { epochSeconds } from '../clock';
+import { leaseShardFor } from '../stores/request-store';
+import { handleBuiltInAction } from './built-in-actions';
+import type { StreamerDeps } from './deps';
+import { executeHandler } from './execute-handler';
+
+export interface IncomingFrame {
+  readonly connectionId: string;
+  readonly body: string | undefined | null;
+  readonly isBase64Encoded?: boolean;
+  /** What the function has left; bounds a sync handler's budget. */
+  readonly remainingTimeMs: number;
+}
+
+/** The sync path sends one final message, so progress reports go nowhere. */
+const discardProgress: ProgressReporter = { report: () => undefined };
+
+/** Time kept back from the function's budget to send the reply after a sync handler times out. */
+const SYNC_REPLY_RESERVE_MS = 1000;
+
+/** How long a stored request may wait unclaimed before the sweeper re-emits it. */
+export const QUEUED_LEASE_MS = 5 * 60 * 1000;
+
+export async function routeMessage(deps: StreamerDeps, frame: IncomingFrame): Promise<void> {
+  const reply = (message: ServerMessage): Promise<unknown> => deps.notifier.send(frame.connectionId, message);
+  const text = frame.isBase64Encoded && typeof frame.body === 'string' ? Buffer.from(frame.body, 'base64').toString('utf8') : frame.body;
+  const parsed = parseClientFrame(text);
+  if (!parsed.ok) {
+    await reply(errorMessage(parsed.id, parsed.error.toWire()));
+    return;
+  }
+  const envelope = parsed.envelope;
+  try {
+    const identity = await identityOf(deps, frame.connectionId);
+    const limit = deps.rateLimiter.take(
+      [
+        { scope: 'connection', key: frame.connectionId },
+        { scope: 'user', key: `${identity.tenantId}#${identity.userId}` },
+        { scope: 'tenant', key: identity.tenantId },
+      ],
+      deps.clock.now(),
+    );
+    if (!limit.allowed) {
+      throw new StreamerError('RATE_LIMITED', `Too many requests for this ${limit.scope}; retry after ${limit.retryAfterMs} ms`, {
+        retryAfterMs: limit.retryAfterMs,
+        details: { scope: limit.scope },
+      });
+    }
+    if (isBuiltInAction(envelope.action)) {
+      const replies = await handleBuiltInAction(deps, envelope, identity, frame.connectionId);
+      for (const message of Array.isArray(replies) ? replies : [replies]) await reply(message);
+      return;
+    }
+    await reply(await runAction(deps, envelope, identity, frame));
+  } catch (error) {
+    const failure = toStreamerError(error);
+    if (failure.code === 'INTERNAL_ERROR') {
+      deps.logger.error('Request failed', { clientId: envelope.id, action: envelope.action, connectionId: frame.connectionId, error: describe(error) });
+    }
+    await reply(errorMessage(envelope.id, failure.toWire()));
+  }
+}
+
+async function identityOf(deps: StreamerDeps, connectionId: string): Promise<Identity> {
+  const connection = await deps.connections.get(connectionId);
+  if (!connection) throw new StreamerError('UNAUTHORIZED', 'This connection is not registered; reconnect with a valid token');
+  return { userId: connection.user_id, tenantId: connection.tenant_id, permissions: connection.permissions ?? [] };
+}
+
+async function runAction(deps: StreamerDeps, envelope: ClientEnvelope, identity: Identity, frame: IncomingFrame): Promise<ServerMessage> {
+  const handler = deps.registry.require(envelope.action);
+  requirePermissions(handler, identity);
+  const payload = await validatePayload(handler, envelope.payload, identity);
+  const queued = shouldQueue(handler, payload, deps.settings.syncThresholdMs);
+  deps.metrics.add('RequestsAccepted', 1, 'Count', { action: handler.name, path: queued ? 'async' : 'sync' });
+
+  if (!queued) {
+    const startedAt = deps.clock.now();
+    const outcome = await executeHandler({
+      handler,
+      payload,
+      identity,
+      progress: discardProgress,
+      attempt: 1,
+      budgetMs: Math.min(handler.timeoutMs ?? Number.MAX_SAFE_INTEGER, frame.remainingTimeMs - SYNC_REPLY_RESERVE_MS),
+      now: deps.clock.now,
+    });
+    deps.metrics.add('HandlerDurationMs', deps.clock.now() - startedAt, 'Milliseconds', { action: handler.name });
+    if (outcome.kind === 'result') return resultMessage(envelope.id, outcome.data);
+    if (outcome.kind === 'continuation') {
+      throw new StreamerError('INTERNAL_ERROR', `Handler "${handler.name}" asked to continue, which only queued (async) requests can`, { retryable: false });
+    }
+    deps.metrics.add('Failures', 1, 'Count', { action: handler.name, code: outcome.error.code });
+    throw outcome.error;
+  }
+
+  const now = deps.clock.now();
+  const requestId = deps.newId();
+  await deps.requests.create({
+    request_id: requestId,
+    connection_id: frame.connectionId,
+    client_id: envelope.id,
+    user_id: identity.userId,
+    tenant_id: identity.tenantId,
+    action: handler.name,
+    // The stored payload is what the client sent; it is validated again before each run.
+    payload: envelope.payload,
+    status: 'queued',
+    progress: 0,
+    attempts: 0,
+    max_retries: handler.maxRetries ?? deps.settings.maxRetries,
+    created_at: now,
+    updated_at: now,
+    lease_shard: leaseShardFor(requestId),
+    lease_expires_at: now + QUEUED_LEASE_MS,
+    ttl: epochSeconds(now) + deps.settings.requestTtlSeconds,
+  });
+  return { id: envelope.id, type: 'ack', requestId, status: 'queued' };
+}
+
+export function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

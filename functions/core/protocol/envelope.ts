@@ -1,0 +1,111 @@
+/**
+ * Client frame → envelope. Every way a frame can be wrong maps to a
+ * `StreamerError` (never a throw that escapes), and the client's `id` is
+ * recovered whenever it is usable so the error reply can carry it.
+ */
+import { StreamerError } from '../errors';
+import type { JsonObject } from './messages';
+import { WEBSOCKET_LIMITS } from '../cloud-shapes';
+
+export const MAX_ID_LENGTH = 128;
+export const MAX_ACTION_LENGTH = 128;
+/** Deeper payloads are refused: they only serve to exhaust a parser or a handler's stack. */
+export const MAX_PAYLOAD_DEPTH = 32;
+
+export const BUILT_IN_ACTIONS = ['ping', 'status', 'subscribe', 'unsubscribe', 'cancel'] as const;
+export type BuiltInAction = (typeof BUILT_IN_ACTIONS)[number];
+
+export interface ClientEnvelope {
+  readonly id: string;
+  readonly action: string;
+  readonly payload: JsonObject;
+}
+
+export type EnvelopeResult =
+  | { readonly ok: true; readonly envelope: ClientEnvelope }
+  | { readonly ok: false; readonly id: string | null; readonly error: StreamerError };
+
+function usableId(value: unknown): string | null {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH ? value : null;
+}
+
+function depthExceeds(value: unknown, limit: number): boolean {
+  // Iterative so a hostile frame cannot overflow our own stack while we measure it.
+  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  while (stack.length > 0) {
+    const { value: current, depth } = stack.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(current)) stack.push({ value: child, depth: depth + 1 });
+  }
+  return false;
+}
+
+/**
+ * JSON.parse that drops `__proto__` keys: JSON.parse itself never pollutes,
+ * but a later spread or merge of such an object would.
+ */
+function parseJson(text: string): unknown {
+  return JSON.parse(text, (key, value: unknown) => (key === '__proto__' ? undefined : value));
+}
+
+export function parseClientFrame(frame: string | undefined | null, maxBytes: number = WEBSOCKET_LIMITS.maxFrameBytes): EnvelopeResult {
+  if (typeof frame !== 'string' || frame.length === 0) {
+    return { ok: false, id: null, error: new StreamerError('INVALID_REQUEST', 'Empty frame: send one JSON object per text frame') };
+  }
+  const size = Buffer.byteLength(frame, 'utf8');
+  if (size > maxBytes) {
+    return {
+      ok: false,
+      id: null,
+      error: new StreamerError('PAYLOAD_TOO_LARGE', `Frame is ${size} bytes; the limit is ${maxBytes}`, {
+        details: { sizeBytes: size, limitBytes: maxBytes },
+      }),
+    };
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseJson(frame);
+  } catch {
+    return { ok: false, id: null, error: new StreamerError('INVALID_REQUEST', 'Frame is not valid JSON') };
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    return { ok: false, id: null, error: new StreamerError('INVALID_REQUEST', 'Frame must be a JSON object') };
+  }
+  const raw = parsed as Record<string, unknown>;
+  const id = usableId(raw.id);
+  if (id === null) {
+    return {
+      ok: false,
+      id: null,
+      error: new StreamerError('INVALID_REQUEST', `"id" must be a non-empty string of at most ${MAX_ID_LENGTH} characters`, {
+        details: { field: 'id' },
+      }),
+    };
+  }
+  if (typeof raw.action !== 'string' || raw.action.length === 0 || raw.action.length > MAX_ACTION_LENGTH) {
+    return {
+      ok: false,
+      id,
+      error: new StreamerError('INVALID_REQUEST', `"action" must be a non-empty string of at most ${MAX_ACTION_LENGTH} characters`, {
+        details: { field: 'action' },
+      }),
+    };
+  }
+  const payload = raw.payload ?? {};
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
+    return { ok: false, id, error: new StreamerError('INVALID_REQUEST', '"payload" must be a JSON object', { details: { field: 'payload' } }) };
+  }
+  if (depthExceeds(payload, MAX_PAYLOAD_DEPTH)) {
+    return {
+      ok: false,
+      id,
+      error: new StreamerError('INVALID_REQUEST', `"payload" is nested deeper than ${MAX_PAYLOAD_DEPTH} levels`, { details: { field: 'payload' } }),
+    };
+  }
+  return { ok: true, envelope: { id, action: raw.action, payload: payload as JsonObject } };
+}
+
+export function isBuiltInAction(action: string): action is BuiltInAction {
+  return (BUILT_IN_ACTIONS as readonly string[]).includes(action);
+}

@@ -1,0 +1,64 @@
+/**
+ * Stored shapes (attribute names as in DynamoDB, snake_case as in the seeds).
+ * Key and index names come from `cloud-shapes.ts`.
+ */
+import type { WireError } from '../errors';
+import type { JsonObject, JsonValue, RequestStatus } from '../protocol/messages';
+
+export interface ConnectionRecord {
+  readonly connection_id: string;
+  readonly user_id: string;
+  readonly tenant_id: string;
+  /** `${tenant_id}#${user_id}`: the key of the `by_user` index. */
+  readonly tenant_user: string;
+  readonly permissions: readonly string[];
+  /** The management API endpoint that reaches this connection. */
+  readonly endpoint: string;
+  readonly connected_at: number;
+  readonly last_ping: number;
+  readonly source_ip?: string;
+  readonly ttl: number;
+}
+
+export interface RequestRecord {
+  readonly request_id: string;
+  readonly connection_id: string;
+  /** The client's correlation id, carried back on every message about this request. */
+  readonly client_id: string;
+  readonly user_id: string;
+  readonly tenant_id: string;
+  readonly action: string;
+  readonly payload: JsonObject;
+  readonly status: RequestStatus;
+  readonly progress: number;
+  readonly message?: string;
+  /** Runs started so far (a retry is a new run; a continuation is not counted). */
+  readonly attempts: number;
+  readonly max_retries: number;
+  readonly continuations?: number;
+  readonly created_at: number;
+  readonly updated_at: number;
+  readonly started_at?: number;
+  readonly completed_at?: number;
+  readonly result?: JsonValue;
+  readonly error?: WireError;
+  readonly last_error?: WireError;
+  /** The run that holds the lease; every write of a run is conditional on it. */
+  readonly run_id?: string;
+  readonly lease_shard?: string;
+  readonly lease_expires_at?: number;
+  /** A retry waits until this time (epoch ms) before it runs. */
+  readonly not_before?: number;
+  readonly cancel_requested?: boolean;
+  readonly checkpoint?: JsonValue;
+  readonly ttl: number;
+}
+
+export interface SubscriptionRecord {
+  readonly request_id: string;
+  readonly connection_id: string;
+  /** The `id` of the subscribe frame: messages to this subscriber carry it. */
+  readonly client_id: string;
+  readonly created_at: number;
+  readonly ttl: number;
+}

@@ -1,0 +1,16 @@
+/** `$disconnect`: forget the connection and its subscriptions (best effort: API Gateway does not retry it, the TTL is the backstop). */
+import { closeConnection } from '../core/lifecycle/connection-lifecycle';
+import { describe } from '../core/lifecycle/route-message';
+import { logger, streamerDeps } from '../streamer-runtime';
+import type { WebSocketEvent, WebSocketResult } from '../websocket-event';
+
+export async function handler(event: WebSocketEvent): Promise<WebSocketResult> {
+  const connectionId = event.requestContext.connectionId;
+  try {
+    await closeConnection(streamerDeps(), connectionId);
+    logger.info('Disconnected', { connectionId, statusCode: event.requestContext.disconnectStatusCode });
+  } catch (error) {
+    logger.error('Disconnect cleanup failed; TTL will remove the records', { connectionId, error: describe(error) });
+  }
+  return { statusCode: 200 };
+}

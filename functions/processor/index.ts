@@ -1,0 +1,48 @@
+/**
+ * The processor has three callers: the requests stream (claim queued
+ * requests and dispatch them), itself invoked asynchronously (run one
+ * claimed request), and the sweep schedule (recover expired leases).
+ */
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
+import { isRunRequestEvent, lambdaWorkDispatcher, type RunRequestEvent } from '../core/dispatcher';
+import { claimAndDispatch, type QueuedRecord } from '../core/lifecycle/claim-and-dispatch';
+import { describe } from '../core/lifecycle/route-message';
+import { runClaimedRequest } from '../core/lifecycle/run-claimed-request';
+import { sweepExpiredLeases } from '../core/lifecycle/sweep-expired-leases';
+import { logger, streamerDeps as sharedDeps } from '../streamer-runtime';
+
+const streamerDeps = () => sharedDeps({ dispatcher: lambdaWorkDispatcher });
+
+type ProcessorEvent = DynamoDBStreamEvent | RunRequestEvent | ScheduledEvent;
+
+function isScheduledEvent(event: ProcessorEvent): event is ScheduledEvent {
+  return (event as ScheduledEvent).source === 'aws.events';
+}
+
+/** The queued request a stream record announces, or undefined for anything else. */
+function queuedRecord(record: DynamoDBRecord): QueuedRecord | undefined {
+  const image = record.dynamodb?.NewImage;
+  const requestId = image?.request_id?.S;
+  const sequenceNumber = record.dynamodb?.SequenceNumber;
+  if (!requestId || !sequenceNumber || image?.status?.S !== 'queued') return undefined;
+  return { requestId, sequenceNumber };
+}
+
+export async function handler(event: ProcessorEvent, context: Context): Promise<DynamoDBBatchResponse | void> {
+  if (isRunRequestEvent(event)) {
+    await runClaimedRequest(streamerDeps(), event, () => context.getRemainingTimeInMillis());
+    return;
+  }
+  if (isScheduledEvent(event)) {
+    await sweepExpiredLeases(streamerDeps());
+    return;
+  }
+  const records = (event.Records ?? []).map(queuedRecord).filter((r): r is QueuedRecord => r !== undefined);
+  try {
+    const report = await claimAndDispatch(streamerDeps(), records);
+    return { batchItemFailures: report.failedSequenceNumbers.map((itemIdentifier) => ({ itemIdentifier })) };
+  } catch (error) {
+    logger.error('Stream batch failed; retrying every record', { error: describe(error), records: records.length });
+    return { batchItemFailures: records.map((r) => ({ itemIdentifier: r.sequenceNumber })) };
+  }
+}

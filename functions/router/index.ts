@@ -1,0 +1,20 @@
+/** `$default`: every client frame. Replies go out through the management API; this always answers 200. */
+import type { Context } from 'aws-lambda';
+import { describe, routeMessage } from '../core/lifecycle/route-message';
+import { logger, streamerDeps } from '../streamer-runtime';
+import type { WebSocketEvent, WebSocketResult } from '../websocket-event';
+
+export async function handler(event: WebSocketEvent, context: Context): Promise<WebSocketResult> {
+  const connectionId = event.requestContext.connectionId;
+  try {
+    await routeMessage(streamerDeps(), {
+      connectionId,
+      body: event.body,
+      isBase64Encoded: event.isBase64Encoded,
+      remainingTimeMs: context.getRemainingTimeInMillis(),
+    });
+  } catch (error) {
+    logger.error('Routing failed', { connectionId, error: describe(error) });
+  }
+  return { statusCode: 200 };
+}

@@ -1,0 +1,21 @@
+/**
+ * API Gateway WebSocket proxy events as they really arrive: `$connect`
+ * carries headers and the query string, `$disconnect` a status code, and the
+ * request context an `identity` (the @types omit these).
+ */
+import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
+
+export type WebSocketEvent = APIGatewayProxyWebsocketEventV2 & {
+  readonly headers?: Record<string, string | undefined> | null;
+  readonly queryStringParameters?: Record<string, string | undefined> | null;
+  readonly requestContext: APIGatewayProxyWebsocketEventV2['requestContext'] & {
+    readonly identity?: { readonly sourceIp?: string; readonly userAgent?: string };
+    readonly disconnectStatusCode?: number;
+    readonly disconnectReason?: string;
+  };
+};
+
+export interface WebSocketResult {
+  readonly statusCode: number;
+  readonly body?: string;
+}
