@@ -71,7 +71,7 @@ export async function handleBuiltInAction(
       return { id: envelope.id, type: 'unsubscribed', requestId };
     }
     case 'cancel':
-      return cancel(deps, envelope, identity);
+      return cancel(deps, envelope, identity, connectionId);
   }
 }
 
@@ -93,7 +93,7 @@ async function subscribe(deps: StreamerDeps, envelope: ClientEnvelope, identity:
   return isTerminalStatus(current.status) ? [subscribed, finalMessageFor(current)(envelope.id)] : [subscribed];
 }
 
-async function cancel(deps: StreamerDeps, envelope: ClientEnvelope, identity: Identity): Promise<ServerMessage> {
+async function cancel(deps: StreamerDeps, envelope: ClientEnvelope, identity: Identity, connectionId: string): Promise<ServerMessage | ServerMessage[]> {
   const requestId = requestIdOf(envelope);
   const request = await ownedRequest(deps, requestId, identity, true);
   const now = deps.clock.now();
@@ -101,8 +101,10 @@ async function cancel(deps: StreamerDeps, envelope: ClientEnvelope, identity: Id
     const error = new StreamerError('CANCELLED', 'Cancelled by the client').toWire();
     const cancelled = await deps.requests.cancelQueued(requestId, now, error);
     if (cancelled) {
+      // The caller hears `cancelled` first, then the request's final message (like a running request's).
+      await deps.notifier.send(connectionId, { id: envelope.id, type: 'cancelled', requestId });
       await sendToAudience(deps, await audienceOf(deps, cancelled), finalMessageFor(cancelled));
-      return { id: envelope.id, type: 'cancelled', requestId };
+      return [];
     }
   }
   // Running (or claimed since we read it): flag it; the run sees the flag, aborts its handler and ends `cancelled`.
