@@ -55,7 +55,16 @@ const longRunning = defineHandler({
   },
 });
 
-const handlers = [echo, generateReport, flaky, slow, longRunning] as unknown as AnyHandler[];
+const announce = defineHandler({
+  name: 'announce',
+  payload: z.object({ scope: z.enum(['user', 'tenant']) }),
+  estimatedDurationMs: 1,
+  async process({ payload, broadcast }) {
+    return { delivered: await broadcast(payload.scope, 'news', { hello: payload.scope }) };
+  },
+});
+
+const handlers = [echo, generateReport, flaky, slow, longRunning, announce] as unknown as AnyHandler[];
 
 let h: Harness;
 beforeAll(async () => {
@@ -242,6 +251,20 @@ describe('request lifecycle on DynamoDB Local', () => {
     }
     const [pong] = await h.send('conn-a', { id: 'p', action: 'ping' });
     expect(pong).toEqual({ id: 'p', type: 'pong' });
+  });
+
+  it('broadcasts to exactly the caller\'s user or tenant connections', async () => {
+    const receivers = (topicData: string) =>
+      h.notifier.sent
+        .filter((s) => s.message.type === 'broadcast' && JSON.stringify(s.message.data) === topicData)
+        .map((s) => s.connectionId)
+        .sort();
+    const userReply = (await h.send('conn-a', { id: 'b1', action: 'announce', payload: { scope: 'user' } })).find((m) => m.type === 'result');
+    expect(userReply).toMatchObject({ type: 'result', data: { delivered: 2 } });
+    expect(receivers('{"hello":"user"}')).toEqual(['conn-a', 'conn-a2']);
+    const tenantReply = (await h.send('conn-b', { id: 'b2', action: 'announce', payload: { scope: 'tenant' } })).find((m) => m.type === 'result');
+    expect(tenantReply).toMatchObject({ type: 'result', data: { delivered: 3 } });
+    expect(receivers('{"hello":"tenant"}')).toEqual(['conn-a', 'conn-a2', 'conn-b']);
   });
 
   it('refuses frames from a connection it does not know with UNAUTHORIZED', async () => {

@@ -51,6 +51,11 @@ export interface HandlerContext<Payload> {
   readonly checkpoint?: JsonValue;
   /** Ends this run and re-queues the request to continue with `state` (work longer than one Lambda run). */
   continueWith(state: JsonValue): Continuation;
+  /**
+   * Sends `{ type: 'broadcast', topic, data }` to every open connection of the
+   * caller's user (`'user'`) or tenant (`'tenant'`); resolves to how many received it.
+   */
+  broadcast(scope: 'user' | 'tenant', topic: string, data: JsonValue): Promise<number>;
 }
 
 export interface HandlerDefinition<Schema extends z.ZodType = z.ZodType, Result extends JsonValue = JsonValue> {

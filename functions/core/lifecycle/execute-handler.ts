@@ -28,6 +28,8 @@ export interface ExecuteInput {
   /** How long a handler may take to settle after its signal aborted, before we stop waiting. */
   readonly abortGraceMs?: number;
   readonly now: () => number;
+  /** Delivers a broadcast to the caller's user or tenant; absent where nothing can be sent (tests). */
+  readonly broadcast?: (scope: 'user' | 'tenant', topic: string, data: JsonValue) => Promise<number>;
 }
 
 /** Copies the result through JSON so what we store and send is exactly what a client will parse. */
@@ -83,6 +85,7 @@ export async function executeHandler(input: ExecuteInput): Promise<HandlerOutcom
         checkpoint: input.checkpoint,
         remainingTimeMs: () => Math.max(0, deadline - input.now()),
         continueWith: (state: JsonValue) => continuation(state),
+        broadcast: async (scope, topic, data) => (input.broadcast ? input.broadcast(scope, topic, toJson(data)) : 0),
       }),
     );
     const settled = await Promise.race([running.then((value) => ({ value })), abandoned]);

@@ -15,6 +15,7 @@ import { epochSeconds } from '../clock';
 import { leaseShardFor } from '../stores/request-store';
 import { handleBuiltInAction } from './built-in-actions';
 import type { StreamerDeps } from './deps';
+import { broadcast } from './broadcast';
 import { executeHandler } from './execute-handler';
 
 export interface IncomingFrame {
@@ -97,6 +98,7 @@ async function runAction(deps: StreamerDeps, envelope: ClientEnvelope, identity:
       attempt: 1,
       budgetMs: Math.min(handler.timeoutMs ?? Number.MAX_SAFE_INTEGER, frame.remainingTimeMs - SYNC_REPLY_RESERVE_MS),
       now: deps.clock.now,
+      broadcast: async (scope, topic, data) => (await broadcast(deps, identity, scope, topic, data)).delivered,
     });
     deps.metrics.add('HandlerDurationMs', deps.clock.now() - startedAt, 'Milliseconds', { action: handler.name });
     if (outcome.kind === 'result') return resultMessage(envelope.id, outcome.data);

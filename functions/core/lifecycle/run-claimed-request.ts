@@ -13,6 +13,7 @@ import { ProgressBatcher } from '../progress/progress-batcher';
 import type { RequestRecord } from '../stores/records';
 import type { Subscriber } from '../stores/subscription-store';
 import type { StreamerDeps } from './deps';
+import { broadcast } from './broadcast';
 import { executeHandler } from './execute-handler';
 import { finishRequest } from './finish-request';
 import { audienceOf, progressMessageFor, sendToAudience } from './request-audience';
@@ -86,6 +87,7 @@ export async function runClaimedRequest(deps: StreamerDeps, event: RunRequestEve
           externalSignal: lease.signal,
           abortGraceMs: ABORT_GRACE_MS,
           now: deps.clock.now,
+          broadcast: async (scope, topic, data) => (await broadcast(deps, identity, scope, topic, data)).delivered,
         });
     lease.stop();
     deps.metrics.add('HandlerDurationMs', deps.clock.now() - startedAt, 'Milliseconds', { action: request.action });
