@@ -5,7 +5,7 @@ import { sweepExpiredLeases } from '../../functions/core/lifecycle/sweep-expired
 import { generateReport } from '../../functions/handlers/generate-report';
 import { echo } from '../../functions/handlers/echo';
 import type { AckMessage, ServerMessage } from '../../functions/core/protocol/messages';
-import { startHarness, stopDynamoDb, type Harness } from './core-harness';
+import { startHarness, stopDynamoDb, waitFor, type Harness } from './core-harness';
 
 jest.setTimeout(30_000);
 
@@ -273,13 +273,6 @@ describe('request lifecycle on DynamoDB Local', () => {
   });
 });
 
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 function expireLease(requestId: string): Promise<void> {
   return h.expireLease(requestId);
