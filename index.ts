@@ -1,0 +1,63 @@
+/**
+ * Streamer on AWS: the whole deployment on one page.
+ *
+ * A WebSocket API whose `$connect`/`$disconnect`/`$default` routes reach three
+ * Lambda functions; DynamoDB tables shaped by `functions/core/cloud-shapes.ts`;
+ * the requests table's stream feeding the processor (which also re-queues
+ * expired leases on a schedule); alarms and a dashboard.
+ *
+ * Configuration: `streamer:*` keys (see `infra/config.ts`, `docs/deploy.md`).
+ * Code: the bundles `npm run build` writes to `dist/`.
+ */
+import * as pulumi from '@pulumi/pulumi';
+import { readStackConfig } from './infra/config';
+import { distDirectory, functionBundles } from './infra/function-code';
+import { StreamerFunctions } from './infra/functions';
+import { LeaseSweeperSchedule } from './infra/lease-sweeper';
+import { Monitoring } from './infra/monitoring';
+import { deploymentName } from './infra/naming';
+import { StreamWiring } from './infra/stream-wiring';
+import { StreamerTables } from './infra/tables';
+import { WebSocketApi, WebSocketRoutes } from './infra/websocket-api';
+
+const config = readStackConfig();
+const bundles = functionBundles(distDirectory(__dirname));
+const name = deploymentName(pulumi.getProject(), pulumi.getStack());
+
+const tables = new StreamerTables('streamer');
+const api = new WebSocketApi('streamer', { apiName: name, stageName: config.stageName });
+const functions = new StreamerFunctions('streamer', { deploymentName: name, bundles, config, tables, api });
+new WebSocketRoutes('streamer', {
+  api,
+  targets: { connect: functions.functions.connect, disconnect: functions.functions.disconnect, default: functions.functions.router },
+  throttling: config.throttling,
+  logRetentionDays: config.logRetentionDays,
+  manageApiGatewayAccount: config.manageApiGatewayAccount,
+});
+const stream = new StreamWiring('streamer', {
+  requestsTable: tables.byName.requests.table,
+  processor: functions.functions.processor,
+  processorRole: functions.roles.processor,
+});
+new LeaseSweeperSchedule('streamer', { processor: functions.functions.processor });
+const monitoring = new Monitoring('streamer', {
+  deploymentName: name,
+  functionNames: functions.names,
+  tables,
+  api,
+  deadLetterQueue: stream.deadLetterQueue,
+  alarmEmail: config.alarmEmail,
+  thresholds: config.alarms,
+});
+
+/** What clients connect to: `wss://{api-id}.execute-api.{region}.amazonaws.com/{stage}`. */
+export const websocketUrl = api.url;
+export const managementEndpoint = api.managementEndpoint;
+export const connectionsTable = tables.byName.connections.table.name;
+export const requestsTable = tables.byName.requests.table.name;
+export const subscriptionsTable = tables.byName.subscriptions.table.name;
+export const rateLimitsTable = tables.byName['rate-limits'].table.name;
+export const functionNames = functions.names;
+export const dashboardUrl = monitoring.dashboardUrl;
+/** Stream batches that failed after every retry wait here. */
+export const dlqUrl = stream.deadLetterQueue.url;

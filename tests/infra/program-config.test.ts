@@ -1,0 +1,174 @@
+/**
+ * Stack configuration reaches the resources it drives, and a bad stack never
+ * gets as far as planning one.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ENV, readRuntimeSettings } from '../../functions/core/runtime-env';
+import { ACCOUNT, REGION, runProgram, runWithDefaults, TEST_JWT_SECRET, unwrapSecret, type ProgramRun } from './pulumi-program';
+
+const FUNCTION = 'aws:lambda/function:Function';
+const API_ID = 'streamer-websocket-id';
+const EXECUTION_ARN = `arn:aws:execute-api:${REGION}:${ACCOUNT}:${API_ID}`;
+
+function envOf(run: ProgramRun, fn: string): Record<string, string> {
+  return (unwrapSecret(run.named(FUNCTION, `streamer-${fn}`).inputs.environment).value as { variables: Record<string, string> }).variables;
+}
+
+function policyOf(run: ProgramRun, fn: string): { Sid: string; Action: string[]; Resource: string[] }[] {
+  return run
+    .ofType('aws:iam/rolePolicy:RolePolicy')
+    .filter((p) => p.inputs.role === `streamer-${fn}-4f3e2d1`)
+    .flatMap((p) => JSON.parse(p.inputs.policy).Statement);
+}
+
+describe('a tuned stack', () => {
+  let run: ProgramRun;
+
+  beforeAll(async () => {
+    run = await runWithDefaults({
+      routerMemoryMb: '1024',
+      processorTimeoutSeconds: '600',
+      stageName: 'prod',
+      tracing: 'true',
+      architecture: 'x86_64',
+      logRetentionDays: '30',
+      logLevel: 'DEBUG',
+      syncThresholdMs: '2000',
+      maxRetries: '5',
+      connectionTtlHours: '2',
+      requestTtlDays: '30',
+      rateLimitUser: '10/20',
+      throttlingRateLimit: '50',
+      throttlingBurstLimit: '100',
+      alarmErrorRatePercent: '2.5',
+      alarmProcessingTimeMs: '60000',
+      alarmEmail: 'ops@example.com',
+    });
+  });
+
+  it('gives the router the memory the stack asks for, and leaves the others alone', () => {
+    expect(run.named(FUNCTION, 'streamer-router').inputs.memorySize).toBe(1024);
+    expect(run.named(FUNCTION, 'streamer-connect').inputs.memorySize).toBe(256);
+    expect(run.named(FUNCTION, 'streamer-processor').inputs).toMatchObject({ memorySize: 512, timeout: 600 });
+  });
+
+  it('serves the API on the configured stage, everywhere the stage appears', () => {
+    expect(run.outputs.websocketUrl).toBe(`wss://${API_ID}.execute-api.${REGION}.amazonaws.com/prod`);
+    expect(run.ofType('aws:apigatewayv2/stage:Stage')[0].inputs).toMatchObject({
+      name: 'prod',
+      defaultRouteSettings: { throttlingRateLimit: 50, throttlingBurstLimit: 100 },
+    });
+    expect(envOf(run, 'router')[ENV.managementEndpoint]).toBe(`https://${API_ID}.execute-api.${REGION}.amazonaws.com/prod`);
+    const sourceArns = run.ofType('aws:lambda/permission:Permission').map((p) => p.inputs.sourceArn);
+    expect(sourceArns).toContain(`${EXECUTION_ARN}/prod/$connect`);
+    const manage = policyOf(run, 'router').find((s) => s.Sid === 'ManageConnections')!;
+    expect(manage.Resource).toContain(`${EXECUTION_ARN}/prod/POST/@connections/*`);
+  });
+
+  it('turns on X-Ray for every function, with the only "*" grant X-Ray accepts', () => {
+    for (const fn of ['connect', 'disconnect', 'router', 'processor']) {
+      expect(run.named(FUNCTION, `streamer-${fn}`).inputs).toMatchObject({ tracingConfig: { mode: 'Active' }, architectures: ['x86_64'] });
+      expect(envOf(run, fn)).toMatchObject({ POWERTOOLS_TRACE_ENABLED: 'true', POWERTOOLS_LOG_LEVEL: 'DEBUG' });
+      const wildcard = policyOf(run, fn).filter((s) => s.Resource.includes('*'));
+      expect(wildcard).toEqual([{ Sid: 'Tracing', Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: ['*'] }]);
+    }
+  });
+
+  it('keeps logs as long as configured', () => {
+    for (const logGroup of run.ofType('aws:cloudwatch/logGroup:LogGroup')) expect(logGroup.inputs.retentionInDays).toBe(30);
+  });
+
+  it('passes the request lifecycle settings to the functions', () => {
+    const settings = readRuntimeSettings(envOf(run, 'processor'));
+    expect(settings).toMatchObject({
+      syncThresholdMs: 2000,
+      maxRetries: 5,
+      connectionTtlSeconds: 2 * 3600,
+      requestTtlSeconds: 30 * 86400,
+      rateLimits: { user: { ratePerSecond: 10, burst: 20 }, connection: { ratePerSecond: 50, burst: 100 } },
+    });
+  });
+
+  it('alarms at the configured thresholds and emails the configured address', () => {
+    const [topic] = run.ofType('aws:sns/topic:Topic');
+    const topicArn = `arn:aws:sns:${REGION}:${ACCOUNT}:${topic.name}-4f3e2d1`;
+    expect(run.ofType('aws:sns/topicSubscription:TopicSubscription')[0].inputs).toMatchObject({
+      protocol: 'email',
+      endpoint: 'ops@example.com',
+      topic: topicArn,
+    });
+    const alarms = run.ofType('aws:cloudwatch/metricAlarm:MetricAlarm');
+    for (const alarm of alarms) expect({ alarm: alarm.name, actions: alarm.inputs.alarmActions }).toEqual({ alarm: alarm.name, actions: [topicArn] });
+    expect(run.named('aws:cloudwatch/metricAlarm:MetricAlarm', 'streamer-router-error-rate').inputs.threshold).toBe(2.5);
+    expect(run.named('aws:cloudwatch/metricAlarm:MetricAlarm', 'streamer-processing-time-p99').inputs.threshold).toBe(60000);
+  });
+});
+
+describe('a stack verifying tokens with a JWKS URL', () => {
+  let run: ProgramRun;
+
+  beforeAll(async () => {
+    run = await runProgram(
+      {
+        jwksUrl: 'https://issuer.example/.well-known/jwks.json',
+        jwtIssuer: 'https://issuer.example/',
+        jwtAudience: 'streamer',
+        jwtAlgorithms: 'RS256',
+        manageApiGatewayAccount: 'false',
+      },
+      { stack: 'prod' },
+    );
+  });
+
+  it('hands the JWKS settings to the connect function, and no secret', () => {
+    expect(unwrapSecret(run.named(FUNCTION, 'streamer-connect').inputs.environment).secret).toBe(false);
+    expect(envOf(run, 'connect')).toMatchObject({
+      [ENV.jwksUrl]: 'https://issuer.example/.well-known/jwks.json',
+      [ENV.jwtIssuer]: 'https://issuer.example/',
+      [ENV.jwtAudience]: 'streamer',
+      [ENV.jwtAlgorithms]: 'RS256',
+    });
+    expect(envOf(run, 'connect')[ENV.jwtSecret]).toBeUndefined();
+  });
+
+  it('names functions, metrics and the dashboard after the stack', () => {
+    expect(run.outputs.functionNames).toMatchObject({ router: 'streamer-prod-router' });
+    expect(envOf(run, 'router').POWERTOOLS_SERVICE_NAME).toBe('streamer-prod');
+    expect(run.ofType('aws:cloudwatch/dashboard:Dashboard')[0].inputs.dashboardName).toBe('streamer-prod');
+  });
+
+  it('leaves the account-wide API Gateway logging role to another stack when told to', () => {
+    expect(run.ofType('aws:apigateway/account:Account')).toEqual([]);
+  });
+});
+
+describe('a bad stack', () => {
+  it.each([
+    [{ routerMemoryMb: '64' }, 'streamer:routerMemoryMb must be an integer in [128, 10240], got "64"'],
+    [{ processorMemoryMb: 'a lot' }, 'streamer:processorMemoryMb must be an integer in [128, 10240], got "a lot"'],
+    [{ jwksUrl: 'https://issuer.example/jwks.json' }, 'got streamer:jwtSecret and streamer:jwksUrl'],
+  ])('fails the program before any resource, naming the key (%j)', async (overrides, message) => {
+    const error = await runWithDefaults(overrides).then(
+      () => undefined,
+      (e: unknown) => e as Error & { registeredResources: number },
+    );
+    expect(error?.message).toContain(message);
+    expect(error?.registeredResources).toBe(0);
+  });
+
+  it('fails the program when no token key is set', async () => {
+    await expect(runProgram({})).rejects.toThrow(
+      'exactly one of streamer:jwtSecret, streamer:jwtPublicKey, streamer:jwksUrl must be set (the key that verifies client tokens); none is set',
+    );
+  });
+
+  it('fails the program with "run `npm run build` first" when the bundles are missing', async () => {
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'streamer-no-dist-'));
+    const missing = ['connect', 'disconnect', 'router', 'processor'].map((fn) => path.join(empty, fn, 'index.js'));
+    await expect(runProgram({ jwtSecret: TEST_JWT_SECRET }, { distDir: empty })).rejects.toThrow(
+      `Lambda bundles are missing: ${missing.join(', ')}. Run \`npm run build\` first.`,
+    );
+  });
+});
