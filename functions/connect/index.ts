@@ -1,6 +1,6 @@
 /** `$connect`: verify the token, store the connection; a refused token answers 401 and the handshake fails. */
 import { openConnection } from '../core/lifecycle/connection-lifecycle';
-import { describe } from '../core/lifecycle/route-message';
+import { describe } from '../core/lifecycle/describe-error';
 import { logger, streamerDeps } from '../streamer-runtime';
 import type { WebSocketEvent, WebSocketResult } from '../websocket-event';
 

@@ -20,6 +20,7 @@ export const ENV = {
   connectionTtlHours: 'STREAMER_CONNECTION_TTL_HOURS',
   requestTtlDays: 'STREAMER_REQUEST_TTL_DAYS',
   leaseMs: 'STREAMER_LEASE_MS',
+  queueLeaseMs: 'STREAMER_QUEUE_LEASE_MS',
   cancelPollMs: 'STREAMER_CANCEL_POLL_MS',
   rateLimitPerConnection: 'STREAMER_RATE_LIMIT_CONNECTION',
   rateLimitPerUser: 'STREAMER_RATE_LIMIT_USER',
@@ -40,6 +41,8 @@ export const DEFAULTS = {
   requestTtlDays: 7,
   /** A running request renews its lease every third of this; a lease older than this means the run died. */
   leaseMs: 30_000,
+  /** A queued request nobody claimed within this time (a lost stream record) is offered to the stream again. */
+  queueLeaseMs: 300_000,
   cancelPollMs: 1000,
   /** Requests per second (token bucket refill) and burst, per connection / user / tenant. */
   rateLimitPerConnection: { ratePerSecond: 50, burst: 100 },
@@ -66,6 +69,7 @@ export interface RuntimeSettings {
   readonly connectionTtlSeconds: number;
   readonly requestTtlSeconds: number;
   readonly leaseMs: number;
+  readonly queueLeaseMs: number;
   readonly cancelPollMs: number;
   readonly rateLimits: {
     readonly connection: RateLimitSetting;
@@ -122,6 +126,7 @@ export function readRuntimeSettings(env: Env = process.env): RuntimeSettings {
     connectionTtlSeconds: integer(env, ENV.connectionTtlHours, DEFAULTS.connectionTtlHours, 1, 24 * 365) * 3600,
     requestTtlSeconds: integer(env, ENV.requestTtlDays, DEFAULTS.requestTtlDays, 1, 3650) * 86400,
     leaseMs: integer(env, ENV.leaseMs, DEFAULTS.leaseMs, 1000, 900_000),
+    queueLeaseMs: integer(env, ENV.queueLeaseMs, DEFAULTS.queueLeaseMs, 1000, 86_400_000),
     cancelPollMs: integer(env, ENV.cancelPollMs, DEFAULTS.cancelPollMs, 50, 60_000),
     rateLimits: {
       connection: rateLimit(env, ENV.rateLimitPerConnection, DEFAULTS.rateLimitPerConnection),

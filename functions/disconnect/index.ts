@@ -1,6 +1,6 @@
 /** `$disconnect`: forget the connection and its subscriptions (best effort: API Gateway does not retry it, the TTL is the backstop). */
 import { closeConnection } from '../core/lifecycle/connection-lifecycle';
-import { describe } from '../core/lifecycle/route-message';
+import { describe } from '../core/lifecycle/describe-error';
 import { logger, streamerDeps } from '../streamer-runtime';
 import type { WebSocketEvent, WebSocketResult } from '../websocket-event';
 

@@ -6,7 +6,7 @@
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
 import { isRunRequestEvent, lambdaWorkDispatcher, type RunRequestEvent } from '../core/dispatcher';
 import { claimAndDispatch, type QueuedRecord } from '../core/lifecycle/claim-and-dispatch';
-import { describe } from '../core/lifecycle/route-message';
+import { describe } from '../core/lifecycle/describe-error';
 import { runClaimedRequest } from '../core/lifecycle/run-claimed-request';
 import { sweepExpiredLeases } from '../core/lifecycle/sweep-expired-leases';
 import { logger, streamerDeps as sharedDeps } from '../streamer-runtime';

@@ -1,6 +1,7 @@
 /** `$default`: every client frame. Replies go out through the management API; this always answers 200. */
 import type { Context } from 'aws-lambda';
-import { describe, routeMessage } from '../core/lifecycle/route-message';
+import { describe } from '../core/lifecycle/describe-error';
+import { routeMessage } from '../core/lifecycle/route-message';
 import { logger, streamerDeps } from '../streamer-runtime';
 import type { WebSocketEvent, WebSocketResult } from '../websocket-event';
 

@@ -99,6 +99,7 @@ export async function startHarness(handlers: AnyHandler[], overrides: Partial<Ru
     connectionTtlSeconds: 3600,
     requestTtlSeconds: 3600,
     leaseMs: 1500,
+    queueLeaseMs: 300_000,
     cancelPollMs: 50,
     rateLimits: { connection: { ratePerSecond: 1000, burst: 1000 }, user: { ratePerSecond: 1000, burst: 1000 }, tenant: { ratePerSecond: 1000, burst: 1000 } },
     ...overrides,

@@ -6,7 +6,7 @@
  * is skipped.
  */
 import type { StreamerDeps } from './deps';
-import { describe } from './route-message';
+import { describe } from './describe-error';
 
 export interface QueuedRecord {
   /** The stream record's sequence number, reported back on failure. */

@@ -14,6 +14,7 @@ import { errorMessage, resultMessage, type ServerMessage } from '../protocol/mes
 import { epochSeconds } from '../clock';
 import { leaseShardFor } from '../stores/request-store';
 import { handleBuiltInAction } from './built-in-actions';
+import { describe } from './describe-error';
 import type { StreamerDeps } from './deps';
 import { broadcast } from './broadcast';
 import { executeHandler } from './execute-handler';
@@ -31,9 +32,6 @@ const discardProgress: ProgressReporter = { report: () => undefined };
 
 /** Time kept back from the function's budget to send the reply after a sync handler times out. */
 const SYNC_REPLY_RESERVE_MS = 1000;
-
-/** How long a stored request may wait unclaimed before the sweeper re-emits it. */
-export const QUEUED_LEASE_MS = 5 * 60 * 1000;
 
 export async function routeMessage(deps: StreamerDeps, frame: IncomingFrame): Promise<void> {
   const reply = (message: ServerMessage): Promise<unknown> => deps.notifier.send(frame.connectionId, message);
@@ -127,13 +125,8 @@ async function runAction(deps: StreamerDeps, envelope: ClientEnvelope, identity:
     created_at: now,
     updated_at: now,
     lease_shard: leaseShardFor(requestId),
-    lease_expires_at: now + QUEUED_LEASE_MS,
+    lease_expires_at: now + deps.settings.queueLeaseMs,
     ttl: epochSeconds(now) + deps.settings.requestTtlSeconds,
   });
   return { id: envelope.id, type: 'ack', requestId, status: 'queued' };
-}
-
-export function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
 }

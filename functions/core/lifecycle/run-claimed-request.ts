@@ -18,7 +18,7 @@ import { executeHandler } from './execute-handler';
 import { finishRequest } from './finish-request';
 import { audienceOf, progressMessageFor, sendToAudience } from './request-audience';
 import { retryDelayMs } from './retry-policy';
-import { QUEUED_LEASE_MS, describe } from './route-message';
+import { describe } from './describe-error';
 import { LeaseLostError, RunLease } from './run-lease';
 
 /** Time kept back from the function's budget to store the outcome after a handler times out. */
@@ -132,7 +132,7 @@ async function endInError(deps: StreamerDeps, request: RequestRecord, runId: str
       requestId: request.request_id,
       runId,
       now,
-      leaseExpiresAt: now + delay + QUEUED_LEASE_MS,
+      leaseExpiresAt: now + delay + deps.settings.queueLeaseMs,
       notBefore: now + delay,
       lastError: error.toWire(),
     });
@@ -159,7 +159,7 @@ async function continueLater(deps: StreamerDeps, request: RequestRecord, runId: 
     requestId: request.request_id,
     runId,
     now,
-    leaseExpiresAt: now + QUEUED_LEASE_MS,
+    leaseExpiresAt: now + deps.settings.queueLeaseMs,
     // A continuation is progress, not a failure: it does not use up a retry.
     attempts: request.attempts - 1,
     checkpoint: state as RequestRecord['checkpoint'],

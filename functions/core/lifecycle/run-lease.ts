@@ -8,7 +8,7 @@
 import { StreamerError } from '../errors';
 import type { ProgressUpdate } from '../progress/progress-batcher';
 import type { StreamerDeps } from './deps';
-import { describe } from './route-message';
+import { describe } from './describe-error';
 
 export class LeaseLostError extends StreamerError {
   constructor(requestId: string) {

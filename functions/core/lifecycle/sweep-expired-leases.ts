@@ -8,7 +8,7 @@ import { StreamerError } from '../errors';
 import type { StreamerDeps } from './deps';
 import { finishRequest } from './finish-request';
 import { retryDelayMs } from './retry-policy';
-import { QUEUED_LEASE_MS, describe } from './route-message';
+import { describe } from './describe-error';
 
 export interface SweepReport {
   readonly requeued: number;
@@ -27,7 +27,7 @@ export async function sweepExpiredLeases(deps: StreamerDeps, limit = 200): Promi
       const request = await deps.requests.get(requestId, true);
       if (!request || request.lease_expires_at === undefined || request.lease_expires_at >= now) continue;
       if (request.status === 'queued') {
-        if (await deps.requests.requeue({ requestId, now, leaseExpiresAt: now + QUEUED_LEASE_MS, leaseExpiredBefore: now })) reoffered++;
+        if (await deps.requests.requeue({ requestId, now, leaseExpiresAt: now + deps.settings.queueLeaseMs, leaseExpiredBefore: now })) reoffered++;
         continue;
       }
       if (request.status !== 'processing' || request.run_id === undefined) continue;
@@ -46,7 +46,7 @@ export async function sweepExpiredLeases(deps: StreamerDeps, limit = 200): Promi
         requestId,
         runId: request.run_id,
         now,
-        leaseExpiresAt: now + delay + QUEUED_LEASE_MS,
+        leaseExpiresAt: now + delay + deps.settings.queueLeaseMs,
         notBefore: now + delay,
         lastError: lost.toWire(),
         leaseExpiredBefore: now,
