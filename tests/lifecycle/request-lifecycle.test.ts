@@ -219,6 +219,17 @@ describe('request lifecycle on DynamoDB Local', () => {
     expect(replies.map((m) => m.type)).toEqual(['subscribed', 'result']);
   });
 
+  it('gives a subscriber\'s final message to exactly one sender when the run and a subscribe race', async () => {
+    const ack = await submit('conn-a', 'generate_report', { rows: 5, stepDelayMs: 0 });
+    await h.send('conn-a2', { id: 'race', action: 'subscribe', payload: { requestId: ack.requestId } });
+    const claims = await Promise.all([1, 2, 3].map(() => h.deps.subscriptions.claimFinalDelivery(ack.requestId, 'conn-a2')));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    // The run finds the delivery taken and does not send a second final message to that subscriber.
+    await h.deliver(ack.requestId);
+    expect(h.notifier.to('conn-a2').filter((m) => 'requestId' in m && m.requestId === ack.requestId && m.type === 'result')).toHaveLength(0);
+    expect(h.notifier.to('conn-a').filter((m) => 'requestId' in m && m.requestId === ack.requestId && m.type === 'result')).toHaveLength(1);
+  });
+
   it('answers status with the stored state', async () => {
     const ack = await submit('conn-a', 'generate_report', { rows: 7, stepDelayMs: 0 });
     await h.deliver(ack.requestId);

@@ -11,7 +11,7 @@ import type { BuiltInAction, ClientEnvelope } from '../protocol/envelope';
 import { isTerminalStatus, type RequestView, type ServerMessage } from '../protocol/messages';
 import type { RequestRecord } from '../stores/records';
 import type { StreamerDeps } from './deps';
-import { audienceOf, finalMessageFor, sendToAudience } from './request-audience';
+import { finalMessageFor, sendFinalToAudience } from './request-audience';
 
 const requestIdPayload = z.object({ requestId: z.string().min(1).max(128) });
 
@@ -90,7 +90,10 @@ async function subscribe(deps: StreamerDeps, envelope: ClientEnvelope, identity:
   // existed would otherwise never send this subscriber its final message.
   const current = await ownedRequest(deps, requestId, identity, true);
   const subscribed: ServerMessage = { id: envelope.id, type: 'subscribed', requestId };
-  return isTerminalStatus(current.status) ? [subscribed, finalMessageFor(current)(envelope.id)] : [subscribed];
+  if (!isTerminalStatus(current.status)) return [subscribed];
+  // Ended already (or just now): send the final message unless the run ending it got there first.
+  const mine = await deps.subscriptions.claimFinalDelivery(requestId, connectionId);
+  return mine ? [subscribed, finalMessageFor(current)(envelope.id)] : [subscribed];
 }
 
 async function cancel(deps: StreamerDeps, envelope: ClientEnvelope, identity: Identity, connectionId: string): Promise<ServerMessage | ServerMessage[]> {
@@ -103,7 +106,7 @@ async function cancel(deps: StreamerDeps, envelope: ClientEnvelope, identity: Id
     if (cancelled) {
       // The caller hears `cancelled` first, then the request's final message (like a running request's).
       await deps.notifier.send(connectionId, { id: envelope.id, type: 'cancelled', requestId });
-      await sendToAudience(deps, await audienceOf(deps, cancelled), finalMessageFor(cancelled));
+      await sendFinalToAudience(deps, cancelled);
       return [];
     }
   }

@@ -8,7 +8,7 @@ import type { WireError } from '../errors';
 import type { JsonValue } from '../protocol/messages';
 import type { RequestRecord } from '../stores/records';
 import type { StreamerDeps } from './deps';
-import { audienceOf, finalMessageFor, sendToAudience } from './request-audience';
+import { sendFinalToAudience } from './request-audience';
 
 export interface Ending {
   readonly status: 'completed' | 'failed' | 'cancelled';
@@ -21,7 +21,7 @@ export async function finishRequest(deps: StreamerDeps, request: RequestRecord, 
   const written = await deps.requests.finish({ requestId: request.request_id, runId, now, ...ending });
   if (!written) return false;
   const ended: RequestRecord = { ...request, ...ending, progress: ending.status === 'completed' ? 1 : request.progress, updated_at: now, completed_at: now };
-  await sendToAudience(deps, await audienceOf(deps, ended), finalMessageFor(ended));
+  await sendFinalToAudience(deps, ended);
   if (ending.status === 'failed') {
     deps.metrics.add('Failures', 1, 'Count', { action: request.action, code: ending.error?.code ?? 'INTERNAL_ERROR' });
   }

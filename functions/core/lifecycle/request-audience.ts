@@ -9,7 +9,12 @@ import type { StreamerDeps } from './deps';
 
 export type MessageFor = (clientId: string) => ServerMessage;
 
-export async function audienceOf(deps: StreamerDeps, request: RequestRecord): Promise<Subscriber[]> {
+export interface AudienceMember extends Subscriber {
+  /** The member holds a subscription, so its final message goes through `claimFinalDelivery`. */
+  readonly subscribed: boolean;
+}
+
+export async function audienceOf(deps: StreamerDeps, request: RequestRecord): Promise<AudienceMember[]> {
   const subscribers = await deps.subscriptions.subscribersOf(request.request_id).catch((error: unknown) => {
     deps.logger.warn('Reading subscribers failed; only the originating connection hears this', {
       requestId: request.request_id,
@@ -17,15 +22,31 @@ export async function audienceOf(deps: StreamerDeps, request: RequestRecord): Pr
     });
     return [] as Subscriber[];
   });
-  const audience: Subscriber[] = [{ connectionId: request.connection_id, clientId: request.client_id }];
+  const originSubscribed = subscribers.some((s) => s.connectionId === request.connection_id);
+  const audience: AudienceMember[] = [{ connectionId: request.connection_id, clientId: request.client_id, subscribed: originSubscribed }];
   for (const subscriber of subscribers) {
-    if (!audience.some((member) => member.connectionId === subscriber.connectionId)) audience.push(subscriber);
+    if (subscriber.connectionId !== request.connection_id) audience.push({ ...subscriber, subscribed: true });
   }
   return audience;
 }
 
 export async function sendToAudience(deps: StreamerDeps, audience: readonly Subscriber[], messageFor: MessageFor): Promise<number> {
   const outcomes = await Promise.all(audience.map((member) => deps.notifier.send(member.connectionId, messageFor(member.clientId))));
+  return outcomes.filter((outcome) => outcome === 'sent').length;
+}
+
+/** Sends a request's final message once per member: subscribers only when they win the delivery claim. */
+export async function sendFinalToAudience(deps: StreamerDeps, request: RequestRecord): Promise<number> {
+  const audience = await audienceOf(deps, request);
+  const messageFor = finalMessageFor(request);
+  const outcomes = await Promise.all(
+    audience.map(async (member) => {
+      if (member.subscribed && !(await deps.subscriptions.claimFinalDelivery(request.request_id, member.connectionId).catch(() => true))) {
+        return 'skipped';
+      }
+      return deps.notifier.send(member.connectionId, messageFor(member.clientId));
+    }),
+  );
   return outcomes.filter((outcome) => outcome === 'sent').length;
 }
 

@@ -1,4 +1,5 @@
-import { BatchWriteCommand, DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure } from './dynamo-errors';
 import type { SubscriptionRecord } from './records';
 
 export interface Subscriber {
@@ -12,6 +13,12 @@ export interface SubscriptionStore {
   subscribersOf(requestId: string): Promise<Subscriber[]>;
   /** Removes every subscription a connection holds (on disconnect). Returns how many. */
   removeAllFor(connectionId: string): Promise<number>;
+  /**
+   * Marks the request's final message as delivered to this subscriber; true
+   * for exactly one caller. The worker ending the request and a `subscribe`
+   * that finds it ended can race: this conditional write picks one sender.
+   */
+  claimFinalDelivery(requestId: string, connectionId: string): Promise<boolean>;
 }
 
 export class DynamoSubscriptionStore implements SubscriptionStore {
@@ -43,6 +50,25 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
       startKey = out.LastEvaluatedKey;
     } while (startKey);
     return subscribers;
+  }
+
+  async claimFinalDelivery(requestId: string, connectionId: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { request_id: requestId, connection_id: connectionId },
+          UpdateExpression: 'SET final_delivered = :yes',
+          // The subscription must still exist (not removed by unsubscribe or disconnect) and not be served yet.
+          ConditionExpression: 'attribute_exists(request_id) AND attribute_not_exists(final_delivered)',
+          ExpressionAttributeValues: { ':yes': true },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   async removeAllFor(connectionId: string): Promise<number> {
