@@ -15,23 +15,26 @@ import type { HandlerRegistry } from './handlers/handler-registry';
 import type { StreamerDeps } from './lifecycle/deps';
 import { InMemoryRateLimiter } from './lifecycle/rate-limiter';
 import { ApiGatewayNotifier } from './notify/notifier';
-import { noMetrics, type Logger, type Metrics } from './observability';
+import { noMetrics, uninstrumented, type InstrumentClient, type Logger, type Metrics } from './observability';
 import { readRuntimeSettings } from './runtime-env';
 import { CachedConnectionStore } from './stores/cached-connection-store';
 import { DynamoConnectionStore } from './stores/connection-store';
 import { DynamoRequestStore } from './stores/request-store';
 import { DynamoSubscriptionStore } from './stores/subscription-store';
+import { METRICS } from './metric-names';
 
 export interface ComposeOptions {
   readonly registry: HandlerRegistry;
   readonly logger: Logger;
   readonly metrics?: Metrics;
+  /** Wraps each AWS SDK client (tracing); the clients are used as they are when absent. */
+  readonly instrumentClient?: InstrumentClient;
   readonly env?: Readonly<Record<string, string | undefined>>;
   /**
    * Builds the dispatcher for the worker function. Only the processor passes
    * one (`lambdaWorkDispatcher`), so the other bundles leave the Lambda client out.
    */
-  readonly dispatcher?: (workerFunction: string) => WorkDispatcher;
+  readonly dispatcher?: (workerFunction: string, instrumentClient: InstrumentClient) => WorkDispatcher;
 }
 
 const unavailableDispatcher: WorkDispatcher = {
@@ -43,17 +46,20 @@ const unavailableDispatcher: WorkDispatcher = {
 export function composeDeps(options: ComposeOptions): StreamerDeps {
   const env = options.env ?? process.env;
   const settings = readRuntimeSettings(env);
-  const db = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  const instrument = options.instrumentClient ?? uninstrumented;
+  const metrics = options.metrics ?? noMetrics;
+  // The document client shares the base client's middleware stack, so instrumenting the base traces both.
+  const db = DynamoDBDocumentClient.from(instrument(new DynamoDBClient({})), {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
   const connections = new CachedConnectionStore(new DynamoConnectionStore(db, settings.tables.connections));
   const subscriptions = new DynamoSubscriptionStore(db, settings.tables.subscriptions);
-  const management = new ApiGatewayManagementApiClient({ endpoint: settings.managementEndpoint });
+  const management = instrument(new ApiGatewayManagementApiClient({ endpoint: settings.managementEndpoint }));
   const notifier = new ApiGatewayNotifier(
     management,
     async (connectionId) => {
       await Promise.all([connections.delete(connectionId), subscriptions.removeAllFor(connectionId)]);
-      (options.metrics ?? noMetrics).add('GoneConnectionsPruned', 1, 'Count');
+      metrics.add(METRICS.goneConnectionsPruned, 1, 'Count');
     },
     options.logger,
   );
@@ -64,12 +70,12 @@ export function composeDeps(options: ComposeOptions): StreamerDeps {
     requests: new DynamoRequestStore(db, settings.tables.requests),
     subscriptions,
     notifier,
-    dispatcher: settings.workerFunction && options.dispatcher ? options.dispatcher(settings.workerFunction) : unavailableDispatcher,
+    dispatcher: settings.workerFunction && options.dispatcher ? options.dispatcher(settings.workerFunction, instrument) : unavailableDispatcher,
     verifier: new TokenVerifier(readAuthSettings(env)),
     rateLimiter: new InMemoryRateLimiter(settings.rateLimits),
     clock: systemClock,
     newId: ulid,
     logger: options.logger,
-    metrics: options.metrics ?? noMetrics,
+    metrics,
   };
 }

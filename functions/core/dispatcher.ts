@@ -5,6 +5,7 @@
  * asynchronously (Lambda queues the event durably).
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { uninstrumented, type InstrumentClient } from './observability';
 
 /** The worker invocation payload. */
 export interface RunRequestEvent {
@@ -34,6 +35,6 @@ export class LambdaWorkDispatcher implements WorkDispatcher {
   }
 }
 
-export function lambdaWorkDispatcher(workerFunction: string): WorkDispatcher {
-  return new LambdaWorkDispatcher(new LambdaClient({}), workerFunction);
+export function lambdaWorkDispatcher(workerFunction: string, instrumentClient: InstrumentClient = uninstrumented): WorkDispatcher {
+  return new LambdaWorkDispatcher(instrumentClient(new LambdaClient({})), workerFunction);
 }

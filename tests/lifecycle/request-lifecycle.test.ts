@@ -175,7 +175,7 @@ describe('request lifecycle on DynamoDB Local', () => {
     await h.deliver(ack.requestId);
     h.dispatcher.start = true;
     expect(await h.deps.requests.get(ack.requestId, true)).toMatchObject({ status: 'processing' });
-    // Let the claim's lease expire (the dispatch lease is 60 s; move it back instead of waiting).
+    // Let the claim's lease expire (move it back instead of waiting a lease).
     await expireLease(ack.requestId);
     const swept = await sweepExpiredLeases(h.deps);
     expect(swept.requeued).toBeGreaterThanOrEqual(1);

@@ -7,15 +7,13 @@
  */
 import type { StreamerDeps } from './deps';
 import { describe } from './describe-error';
+import { METRICS } from '../metric-names';
 
 export interface QueuedRecord {
   /** The stream record's sequence number, reported back on failure. */
   readonly sequenceNumber: string;
   readonly requestId: string;
 }
-
-/** A claimed request must be picked up by its worker within this time, or the sweeper re-queues it. */
-export const DISPATCH_LEASE_MS = 60_000;
 
 export interface DispatchReport {
   readonly claimed: number;
@@ -38,7 +36,9 @@ export async function claimAndDispatch(deps: StreamerDeps, records: readonly Que
           requestId: record.requestId,
           runId,
           now,
-          leaseExpiresAt: now + Math.max(DISPATCH_LEASE_MS, deps.settings.leaseMs),
+          // The worker must start and renew within one lease. If Lambda's async queue delays it longer,
+          // the sweeper re-queues the request and the late worker finds another run_id and does nothing.
+          leaseExpiresAt: now + deps.settings.leaseMs,
         });
       } catch (error) {
         deps.logger.warn('Claim failed; the record will be retried', { requestId: record.requestId, error: describe(error) });
@@ -50,7 +50,7 @@ export async function claimAndDispatch(deps: StreamerDeps, records: readonly Que
         return;
       }
       claimed++;
-      deps.metrics.add('QueueWaitMs', Math.max(0, now - request.created_at), 'Milliseconds', { action: request.action });
+      deps.metrics.add(METRICS.queueWait, Math.max(0, now - request.created_at), 'Milliseconds', { action: request.action });
       try {
         await deps.dispatcher.dispatch({ type: 'streamer.run', requestId: record.requestId, runId });
       } catch (error) {
@@ -58,7 +58,13 @@ export async function claimAndDispatch(deps: StreamerDeps, records: readonly Que
         // fails, the dispatch lease expires and the sweeper re-queues it.
         deps.logger.warn('Dispatch failed; releasing the claim', { requestId: record.requestId, error: describe(error) });
         const released = await deps.requests
-          .requeue({ requestId: record.requestId, runId, now: deps.clock.now(), leaseExpiresAt: deps.clock.now() + DISPATCH_LEASE_MS, attempts: request.attempts - 1 })
+          .requeue({
+            requestId: record.requestId,
+            runId,
+            now: deps.clock.now(),
+            leaseExpiresAt: deps.clock.now() + deps.settings.queueLeaseMs,
+            attempts: request.attempts - 1,
+          })
           .catch(() => false);
         if (!released) failed.push(record.sequenceNumber);
       }

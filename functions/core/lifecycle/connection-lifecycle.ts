@@ -7,6 +7,7 @@ import { epochSeconds } from '../clock';
 import { toStreamerError } from '../errors';
 import { tenantUserKey } from '../stores/connection-store';
 import type { StreamerDeps } from './deps';
+import { METRICS } from '../metric-names';
 
 export interface OpenConnectionInput extends HandshakeCredentials {
   readonly connectionId: string;
@@ -26,6 +27,7 @@ export async function openConnection(deps: StreamerDeps, input: OpenConnectionIn
     // Only a refused token is the caller's fault; a JWKS outage is ours.
     return { accepted: false, statusCode: failure.code === 'UNAUTHORIZED' ? 401 : 500, reason: failure.message };
   }
+  deps.logger.appendKeys({ tenantId: identity.tenantId, userId: identity.userId });
   const now = deps.clock.now();
   await deps.connections.put({
     connection_id: input.connectionId,
@@ -39,12 +41,12 @@ export async function openConnection(deps: StreamerDeps, input: OpenConnectionIn
     ...(input.sourceIp ? { source_ip: input.sourceIp } : {}),
     ttl: epochSeconds(now) + deps.settings.connectionTtlSeconds,
   });
-  deps.metrics.add('ConnectionsOpened', 1, 'Count');
+  deps.metrics.add(METRICS.connectionsOpened, 1, 'Count');
   return { accepted: true, userId: identity.userId, tenantId: identity.tenantId };
 }
 
 /** Removes the connection and its subscriptions. Requests it started keep running; their results stay readable. */
 export async function closeConnection(deps: StreamerDeps, connectionId: string): Promise<void> {
   await Promise.all([deps.connections.delete(connectionId), deps.subscriptions.removeAllFor(connectionId)]);
-  deps.metrics.add('ConnectionsClosed', 1, 'Count');
+  deps.metrics.add(METRICS.connectionsClosed, 1, 'Count');
 }

@@ -9,6 +9,7 @@ import type { JsonValue } from '../protocol/messages';
 import type { RequestRecord } from '../stores/records';
 import type { StreamerDeps } from './deps';
 import { sendFinalToAudience } from './request-audience';
+import { METRICS } from '../metric-names';
 
 export interface Ending {
   readonly status: 'completed' | 'failed' | 'cancelled';
@@ -23,7 +24,7 @@ export async function finishRequest(deps: StreamerDeps, request: RequestRecord, 
   const ended: RequestRecord = { ...request, ...ending, progress: ending.status === 'completed' ? 1 : request.progress, updated_at: now, completed_at: now };
   await sendFinalToAudience(deps, ended);
   if (ending.status === 'failed') {
-    deps.metrics.add('Failures', 1, 'Count', { action: request.action, code: ending.error?.code ?? 'INTERNAL_ERROR' });
+    deps.metrics.add(METRICS.failures, 1, 'Count', { action: request.action, code: ending.error?.code ?? 'INTERNAL_ERROR' });
   }
   return true;
 }

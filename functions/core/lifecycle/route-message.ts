@@ -18,6 +18,7 @@ import { describe } from './describe-error';
 import type { StreamerDeps } from './deps';
 import { broadcast } from './broadcast';
 import { executeHandler } from './execute-handler';
+import { METRICS } from '../metric-names';
 
 export interface IncomingFrame {
   readonly connectionId: string;
@@ -42,8 +43,10 @@ export async function routeMessage(deps: StreamerDeps, frame: IncomingFrame): Pr
     return;
   }
   const envelope = parsed.envelope;
+  deps.logger.appendKeys({ action: envelope.action, clientId: envelope.id });
   try {
     const identity = await identityOf(deps, frame.connectionId);
+    deps.logger.appendKeys({ tenantId: identity.tenantId, userId: identity.userId });
     const limit = deps.rateLimiter.take(
       [
         { scope: 'connection', key: frame.connectionId },
@@ -84,7 +87,7 @@ async function runAction(deps: StreamerDeps, envelope: ClientEnvelope, identity:
   requirePermissions(handler, identity);
   const payload = await validatePayload(handler, envelope.payload, identity);
   const queued = shouldQueue(handler, payload, deps.settings.syncThresholdMs);
-  deps.metrics.add('RequestsAccepted', 1, 'Count', { action: handler.name, path: queued ? 'async' : 'sync' });
+  deps.metrics.add(METRICS.requests, 1, 'Count', { action: handler.name, path: queued ? 'async' : 'sync' });
 
   if (!queued) {
     const startedAt = deps.clock.now();
@@ -98,17 +101,18 @@ async function runAction(deps: StreamerDeps, envelope: ClientEnvelope, identity:
       now: deps.clock.now,
       broadcast: async (scope, topic, data) => (await broadcast(deps, identity, scope, topic, data)).delivered,
     });
-    deps.metrics.add('HandlerDurationMs', deps.clock.now() - startedAt, 'Milliseconds', { action: handler.name });
+    deps.metrics.add(METRICS.handlerDuration, deps.clock.now() - startedAt, 'Milliseconds', { action: handler.name });
     if (outcome.kind === 'result') return resultMessage(envelope.id, outcome.data);
     if (outcome.kind === 'continuation') {
       throw new StreamerError('INTERNAL_ERROR', `Handler "${handler.name}" asked to continue, which only queued (async) requests can`, { retryable: false });
     }
-    deps.metrics.add('Failures', 1, 'Count', { action: handler.name, code: outcome.error.code });
+    deps.metrics.add(METRICS.failures, 1, 'Count', { action: handler.name, code: outcome.error.code });
     throw outcome.error;
   }
 
   const now = deps.clock.now();
   const requestId = deps.newId();
+  deps.logger.appendKeys({ requestId });
   await deps.requests.create({
     request_id: requestId,
     connection_id: frame.connectionId,

@@ -20,6 +20,7 @@ import { audienceOf, progressMessageFor, sendToAudience } from './request-audien
 import { retryDelayMs } from './retry-policy';
 import { describe } from './describe-error';
 import { LeaseLostError, RunLease } from './run-lease';
+import { METRICS } from '../metric-names';
 
 /** Time kept back from the function's budget to store the outcome after a handler times out. */
 export const FINISH_RESERVE_MS = 5000;
@@ -36,6 +37,14 @@ export async function runClaimedRequest(deps: StreamerDeps, event: RunRequestEve
     deps.logger.info('Run skipped: the request is no longer held by this run', { requestId: event.requestId });
     return;
   }
+  deps.logger.appendKeys({
+    requestId: request.request_id,
+    action: request.action,
+    tenantId: request.tenant_id,
+    userId: request.user_id,
+    connectionId: request.connection_id,
+    attempt: request.attempts,
+  });
   const fail = (error: StreamerError) => finishRequest(deps, request, event.runId, { status: 'failed', error: error.toWire() });
 
   let handler: AnyHandler;
@@ -55,7 +64,7 @@ export async function runClaimedRequest(deps: StreamerDeps, event: RunRequestEve
       audience = await audienceOf(deps, request);
     }
     const sent = await sendToAudience(deps, audience, progressMessageFor(request.request_id, update));
-    deps.metrics.add('ProgressMessagesSent', sent, 'Count', { action: request.action });
+    deps.metrics.add(METRICS.progressSent, sent, 'Count', { action: request.action });
   });
   const lease = new RunLease(deps, request.request_id, event.runId, () => batcher.current);
   lease.start();
@@ -90,7 +99,7 @@ export async function runClaimedRequest(deps: StreamerDeps, event: RunRequestEve
           broadcast: async (scope, topic, data) => (await broadcast(deps, identity, scope, topic, data)).delivered,
         });
     lease.stop();
-    deps.metrics.add('HandlerDurationMs', deps.clock.now() - startedAt, 'Milliseconds', { action: request.action });
+    deps.metrics.add(METRICS.handlerDuration, deps.clock.now() - startedAt, 'Milliseconds', { action: request.action });
 
     if (outcome.kind === 'result') {
       await batcher.close();
@@ -137,7 +146,7 @@ async function endInError(deps: StreamerDeps, request: RequestRecord, runId: str
       lastError: error.toWire(),
     });
     if (requeued) {
-      deps.metrics.add('Retries', 1, 'Count', { action: request.action, code: error.code });
+      deps.metrics.add(METRICS.retries, 1, 'Count', { action: request.action, code: error.code });
       deps.logger.info('Retrying after a retryable failure', { requestId: request.request_id, attempt: request.attempts, delayMs: delay, code: error.code });
     }
     return;

@@ -9,6 +9,7 @@ import type { StreamerDeps } from './deps';
 import { finishRequest } from './finish-request';
 import { retryDelayMs } from './retry-policy';
 import { describe } from './describe-error';
+import { METRICS } from '../metric-names';
 
 export interface SweepReport {
   readonly requeued: number;
@@ -53,7 +54,7 @@ export async function sweepExpiredLeases(deps: StreamerDeps, limit = 200): Promi
       });
       if (ok) {
         requeued++;
-        deps.metrics.add('Retries', 1, 'Count', { action: request.action, code: lost.code });
+        deps.metrics.add(METRICS.retries, 1, 'Count', { action: request.action, code: lost.code });
       }
     } catch (error) {
       deps.logger.warn('Sweeping a lease failed; the next sweep tries again', { requestId, error: describe(error) });
