@@ -1,0 +1,136 @@
+/**
+ * The events API Gateway's WebSocket API sends a Lambda proxy integration for
+ * `$connect`, `$default` and `$disconnect`, field for field (see the AWS
+ * docs' "WebSocket API Lambda proxy integration" examples).
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { APIGatewayEventWebsocketRequestContextV2, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
+
+export const LOCAL_API_ID = 'local';
+export const LOCAL_STAGE = 'local';
+
+/** `requestContext` as API Gateway fills it for WebSocket routes (a superset of the typings). */
+export interface WebSocketRequestContext extends Omit<APIGatewayEventWebsocketRequestContextV2, 'messageId'> {
+  readonly messageId?: string;
+  readonly identity: { readonly sourceIp: string; readonly userAgent?: string };
+  readonly disconnectStatusCode?: number;
+  readonly disconnectReason?: string;
+}
+
+export interface WebSocketEvent extends Omit<APIGatewayProxyWebsocketEventV2, 'requestContext'> {
+  readonly requestContext: WebSocketRequestContext;
+  readonly headers?: Record<string, string>;
+  readonly multiValueHeaders?: Record<string, string[]>;
+}
+
+/** What the gateway knows about a connection when it builds an event. */
+export interface ConnectionFacts {
+  readonly connectionId: string;
+  readonly connectedAt: number;
+  readonly domainName: string;
+  readonly sourceIp: string;
+  readonly userAgent?: string;
+}
+
+/** API Gateway's ids look like `L0SM9cOFvHcCIhw=`; base64url keeps them safe in a URL path. */
+export function gatewayId(): string {
+  return `${randomBytes(11).toString('base64url')}=`;
+}
+
+/** `09/Feb/2024:10:00:00 +0000`, API Gateway's `requestTime`. */
+export function requestTime(epochMs: number): string {
+  const date = new Date(epochMs);
+  const month = date.toLocaleString('en-US', { month: 'short', timeZone: 'UTC' });
+  const pad = (value: number): string => String(value).padStart(2, '0');
+  return `${pad(date.getUTCDate())}/${month}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
+}
+
+function requestContext(
+  facts: ConnectionFacts,
+  route: { routeKey: string; eventType: WebSocketRequestContext['eventType'] },
+  now: number,
+): WebSocketRequestContext {
+  const requestId = gatewayId();
+  return {
+    routeKey: route.routeKey,
+    eventType: route.eventType,
+    extendedRequestId: requestId,
+    requestTime: requestTime(now),
+    messageDirection: 'IN',
+    stage: LOCAL_STAGE,
+    connectedAt: facts.connectedAt,
+    requestTimeEpoch: now,
+    identity: { sourceIp: facts.sourceIp, ...(facts.userAgent !== undefined && { userAgent: facts.userAgent }) },
+    requestId,
+    domainName: facts.domainName,
+    connectionId: facts.connectionId,
+    apiId: LOCAL_API_ID,
+  };
+}
+
+/** Headers as the client sent them (case kept), single- and multi-valued, as API Gateway passes them. */
+export function headerMaps(rawHeaders: readonly string[]): {
+  headers: Record<string, string>;
+  multiValueHeaders: Record<string, string[]>;
+} {
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    const value = rawHeaders[i + 1]!;
+    headers[name] = value;
+    (multiValueHeaders[name] ??= []).push(value);
+  }
+  return { headers, multiValueHeaders };
+}
+
+export function connectEvent(facts: ConnectionFacts, rawHeaders: readonly string[], search: URLSearchParams): WebSocketEvent {
+  const now = Date.now();
+  const query: Record<string, string> = {};
+  const multiQuery: Record<string, string[]> = {};
+  for (const [name, value] of search) {
+    query[name] = value;
+    (multiQuery[name] ??= []).push(value);
+  }
+  const hasQuery = Object.keys(query).length > 0;
+  return {
+    ...headerMaps(rawHeaders),
+    ...(hasQuery && { queryStringParameters: query, multiValueQueryStringParameters: multiQuery }),
+    requestContext: requestContext(facts, { routeKey: '$connect', eventType: 'CONNECT' }, now),
+    isBase64Encoded: false,
+  };
+}
+
+export function messageEvent(facts: ConnectionFacts, data: Buffer, isBinary: boolean): WebSocketEvent {
+  const now = Date.now();
+  return {
+    requestContext: {
+      ...requestContext(facts, { routeKey: '$default', eventType: 'MESSAGE' }, now),
+      messageId: gatewayId(),
+    },
+    body: isBinary ? data.toString('base64') : data.toString('utf8'),
+    isBase64Encoded: isBinary,
+  };
+}
+
+export function disconnectEvent(facts: ConnectionFacts, statusCode: number, reason: string): WebSocketEvent {
+  const now = Date.now();
+  const headers = { Host: facts.domainName, 'X-Forwarded-For': facts.sourceIp };
+  return {
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
+    requestContext: {
+      ...requestContext(facts, { routeKey: '$disconnect', eventType: 'DISCONNECT' }, now),
+      disconnectStatusCode: statusCode,
+      disconnectReason: reason,
+    },
+    isBase64Encoded: false,
+  };
+}
+
+/** Lowercased header lookup for Node's `IncomingHttpHeaders`. */
+export function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,83 @@
+/**
+ * `npm start`: the whole Streamer system on this machine, no AWS account.
+ *
+ *   node dist/local/index.js [--port 3001] [--host 127.0.0.1] [--persist .streamer/db] [--data-dir .streamer]
+ *
+ * Prints the WebSocket URL, a ready development token, and one
+ * machine-readable line for tools and tests:
+ *
+ *   STREAMER_READY {"wsUrl":"ws://127.0.0.1:3001","httpUrl":"http://127.0.0.1:3001","port":3001,"dynamodbEndpoint":"http://127.0.0.1:…"}
+ *
+ * SIGINT/SIGTERM close every socket with 1001, stop the pollers and DynamoDB Local.
+ */
+import { mintDevToken } from './dev-token';
+import { JavaMissingError } from './dynamodb-local';
+import { FunctionNotBuiltError } from './function-host';
+import { LocalConfigError, readLocalConfig } from './local-config';
+import { createLogger, describeError } from './log';
+import { bootLocalRuntime } from './runtime';
+
+const SDK_NODE_WARNING = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
+
+async function main(): Promise<void> {
+  const options = readLocalConfig();
+  const log = createLogger(options.logLevel);
+  if (Number(process.versions.node.split('.')[0]) < 22 && process.env[SDK_NODE_WARNING] === undefined) {
+    // Every bundle (this one and each function's) carries its own SDK copy and would repeat this notice.
+    log.warn(`Node.js ${process.versions.node}: AWS SDK v3 releases from January 2027 require Node.js 22 or later`);
+    process.env[SDK_NODE_WARNING] = 'true';
+  }
+  log.info(`starting Streamer locally (${options.persistDir ? `tables persisted in ${options.persistDir}` : 'tables in memory'})`);
+  const runtime = await bootLocalRuntime(options, log);
+
+  const token = mintDevToken({ sub: 'dev-user', tenant: 'dev-tenant' });
+  const banner = [
+    '',
+    `  Streamer is running locally (ready in ${(runtime.startupMs / 1000).toFixed(1)} s)`,
+    '',
+    `  WebSocket     ${runtime.wsUrl}`,
+    `  Dashboard     ${runtime.httpUrl}/`,
+    `  DynamoDB      ${runtime.dynamodbEndpoint}`,
+    '',
+    '  Development token (sub dev-user, tenant dev-tenant, valid 24 h):',
+    `  ${token}`,
+    '',
+    `  Try:  npx wscat -c "${runtime.wsUrl}?token=${token}"`,
+    `        then send {"id":"1","action":"ping"}`,
+    `  More tokens: ${runtime.httpUrl}/dev-token?sub=alice&tenant=acme`,
+    '',
+    '  !! This token is signed with the DEVELOPMENT secret (STREAMER_JWT_SECRET or its documented default).',
+    '  !! Deployed stacks verify tokens with the keys in stack config; development tokens do not work there.',
+    '',
+  ];
+  process.stdout.write(`${banner.join('\n')}\n`);
+  process.stdout.write(
+    `STREAMER_READY ${JSON.stringify({ wsUrl: runtime.wsUrl, httpUrl: runtime.httpUrl, port: runtime.port, dynamodbEndpoint: runtime.dynamodbEndpoint })}\n`,
+  );
+
+  let signals = 0;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals > 1) {
+      log.warn(`${signal} again: exiting now`);
+      process.exit(130);
+    }
+    log.info(`${signal}: shutting down`);
+    runtime.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error(`shutdown failed: ${describeError(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+main().catch((error: unknown) => {
+  const known = error instanceof JavaMissingError || error instanceof FunctionNotBuiltError || error instanceof LocalConfigError;
+  process.stderr.write(`\nStreamer local runtime failed to start: ${known ? (error as Error).message : describeError(error)}\n`);
+  if (!known && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  process.exit(1);
+});

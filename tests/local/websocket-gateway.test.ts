@@ -1,0 +1,230 @@
+/**
+ * The emulated API Gateway WebSocket API and its @connections management
+ * API, exercised over real sockets and the real AWS SDK client, around small
+ * fixture functions.
+ */
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+  GetConnectionCommand,
+  GoneException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import { join } from 'node:path';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { WEBSOCKET_LIMITS } from '../../functions/core/cloud-shapes';
+import { FIXTURE_FUNCTIONS_DIR, type LocalRuntimeHandle, startLocalRuntime } from '../support/local-runtime';
+import { openSocket } from '../support/socket-client';
+
+jest.setTimeout(30_000);
+
+let runtime: LocalRuntimeHandle;
+let management: ApiGatewayManagementApiClient;
+let dynamodb: DynamoDBClient;
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+beforeAll(async () => {
+  runtime = await startLocalRuntime({
+    env: { STREAMER_LOCAL_FUNCTIONS_DIR: FIXTURE_FUNCTIONS_DIR, STREAMER_LOCAL_DASHBOARD_DIR: join(FIXTURE_FUNCTIONS_DIR, '..', 'dashboard') },
+  });
+  management = new ApiGatewayManagementApiClient({ endpoint: runtime.httpUrl, region: 'us-east-1', credentials });
+  dynamodb = new DynamoDBClient({ endpoint: runtime.dynamodbEndpoint, region: 'us-east-1', credentials });
+});
+
+afterAll(async () => {
+  management?.destroy();
+  dynamodb?.destroy();
+  await runtime?.stop();
+});
+
+const connectUrl = (query = ''): string => `${runtime.wsUrl}/?token=${runtime.mintToken({ sub: 'alice', tenant: 'acme' })}${query}`;
+
+async function connectionIdOf(socket: Awaited<ReturnType<typeof openSocket>>): Promise<string> {
+  socket.send({ id: 'who', action: 'echo' });
+  const echo = await socket.next<{ id: string; event: { requestContext: { connectionId: string } } }>((m) => m.id === 'who');
+  return echo.event.requestContext.connectionId;
+}
+
+async function disconnectRecord(connectionId: string): Promise<{ statusCode: number; reason: string } | undefined> {
+  const { Item } = await dynamodb.send(
+    new GetItemCommand({ TableName: 'streamer-local-rate-limits', Key: { bucket_key: { S: `disconnect#${connectionId}` } } }),
+  );
+  return Item && { statusCode: Number(Item.status_code!.N), reason: Item.reason!.S! };
+}
+
+async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('the $connect route', () => {
+  it('refuses the handshake with 401 when the connect function answers 401', async () => {
+    await expect(openSocket(`${runtime.wsUrl}/?token=not-a-jwt`)).rejects.toMatchObject({ statusCode: 401 });
+    expect(await runtime.listConnections()).toEqual([]);
+  });
+
+  it('accepts the handshake when the connect function answers 200, and lists the connection', async () => {
+    const socket = await openSocket(connectUrl());
+    const connectionId = await connectionIdOf(socket);
+    expect((await runtime.listConnections()).map((c) => c.connectionId)).toContain(connectionId);
+    await socket.close();
+  });
+
+  it('selects the subprotocol the connect function names in Sec-WebSocket-Protocol', async () => {
+    const socket = await openSocket(connectUrl('&protocol=streamer.v1'), ['streamer.v1']);
+    expect(socket.socket.protocol).toBe('streamer.v1');
+    await socket.close();
+  });
+});
+
+describe('the $default route', () => {
+  it('invokes the router with a MESSAGE event shaped like API Gateway’s', async () => {
+    const socket = await openSocket(connectUrl());
+    socket.send({ id: 'e1', action: 'echo' });
+    const { event } = await socket.next<{ id: string; event: Record<string, any> }>((m) => m.id === 'e1');
+    expect(event).toEqual({
+      requestContext: {
+        routeKey: '$default',
+        messageId: expect.any(String),
+        eventType: 'MESSAGE',
+        extendedRequestId: expect.any(String),
+        requestTime: expect.stringMatching(/^\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/),
+        messageDirection: 'IN',
+        stage: 'local',
+        connectedAt: expect.any(Number),
+        requestTimeEpoch: expect.any(Number),
+        identity: { sourceIp: '127.0.0.1' },
+        requestId: expect.any(String),
+        domainName: `127.0.0.1:${runtime.port}`,
+        connectionId: expect.stringMatching(/^[A-Za-z0-9_-]{15}=$/),
+        apiId: 'local',
+      },
+      body: JSON.stringify({ id: 'e1', action: 'echo' }),
+      isBase64Encoded: false,
+    });
+    await socket.close();
+  });
+
+  it('passes binary frames base64 encoded', async () => {
+    const socket = await openSocket(connectUrl());
+    socket.socket.send(Buffer.alloc(1000, 7));
+    expect(await socket.next((m) => m.type === 'binary')).toEqual({ type: 'binary', bytes: 1000 });
+    await socket.close();
+  });
+
+  it('answers an integration failure the way API Gateway does, and keeps the connection open', async () => {
+    const socket = await openSocket(connectUrl());
+    socket.send({ id: 't1', action: 'throw' });
+    const failure = await socket.next((m) => m.message === 'Internal server error');
+    expect(failure).toEqual({ message: 'Internal server error', connectionId: expect.any(String), requestId: expect.any(String) });
+    socket.send({ id: 'after', action: 'echo' });
+    await socket.next((m) => m.id === 'after');
+    await socket.close();
+  });
+
+  it('closes with 1009 on a frame over 128 KiB and tells $disconnect', async () => {
+    const socket = await openSocket(connectUrl());
+    const connectionId = await connectionIdOf(socket);
+    socket.socket.send('x'.repeat(WEBSOCKET_LIMITS.maxFrameBytes + 1));
+    expect((await socket.closed()).code).toBe(1009);
+    expect(await eventually(() => disconnectRecord(connectionId))).toMatchObject({ statusCode: 1009 });
+  });
+
+  it('accepts a frame of exactly 128 KiB', async () => {
+    const socket = await openSocket(connectUrl());
+    socket.socket.send(Buffer.alloc(WEBSOCKET_LIMITS.maxFrameBytes, 1));
+    await socket.next((m) => m.type === 'binary');
+    await socket.close();
+  });
+});
+
+describe('the $disconnect route', () => {
+  it('is invoked with the client’s close code', async () => {
+    const socket = await openSocket(connectUrl());
+    const connectionId = await connectionIdOf(socket);
+    socket.socket.close(4000, 'bye');
+    await socket.closed();
+    expect(await eventually(() => disconnectRecord(connectionId))).toEqual({ statusCode: 4000, reason: 'bye' });
+  });
+});
+
+describe('the @connections management API, through the AWS SDK client', () => {
+  it('delivers PostToConnection data to the live socket as a text frame', async () => {
+    const socket = await openSocket(connectUrl());
+    const connectionId = await connectionIdOf(socket);
+    await management.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from('{"hello":"world"}') }));
+    expect(await socket.next((m) => m.hello !== undefined)).toEqual({ hello: 'world' });
+    await socket.close();
+  });
+
+  it('accepts the stage in the path, as the AWS endpoint carries it', async () => {
+    const socket = await openSocket(connectUrl());
+    const connectionId = await connectionIdOf(socket);
+    const staged = new ApiGatewayManagementApiClient({ endpoint: `${runtime.httpUrl}/local`, region: 'us-east-1', credentials });
+    await staged.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from('"staged"') }));
+    staged.destroy();
+    expect(await socket.next((m) => (m as unknown) === 'staged')).toBe('staged');
+    await socket.close();
+  });
+
+  it('describes a connection with GetConnection', async () => {
+    const socket = await openSocket(connectUrl());
+    const connectionId = await connectionIdOf(socket);
+    const described = await management.send(new GetConnectionCommand({ ConnectionId: connectionId }));
+    expect(described.ConnectedAt).toBeInstanceOf(Date);
+    expect(described.LastActiveAt!.getTime()).toBeGreaterThanOrEqual(described.ConnectedAt!.getTime());
+    expect(described.Identity).toEqual({ SourceIp: '127.0.0.1' });
+    await socket.close();
+  });
+
+  it('answers GoneException (410) for an unknown or closed connection', async () => {
+    await expect(
+      management.send(new PostToConnectionCommand({ ConnectionId: 'bm9uZXhpc3RlbnQ=', Data: Buffer.from('x') })),
+    ).rejects.toBeInstanceOf(GoneException);
+
+    const socket = await openSocket(connectUrl());
+    const connectionId = await connectionIdOf(socket);
+    await socket.close();
+    await eventually(async () => ((await runtime.listConnections()).some((c) => c.connectionId === connectionId) ? undefined : true));
+    const error = await management
+      .send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from('x') }))
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(GoneException);
+    expect((error as GoneException).$metadata.httpStatusCode).toBe(410);
+  });
+
+  it('closes a connection from the server side with DeleteConnection', async () => {
+    const socket = await openSocket(connectUrl());
+    const connectionId = await connectionIdOf(socket);
+    await management.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+    expect((await socket.closed()).code).toBe(1000);
+    expect(await eventually(() => disconnectRecord(connectionId))).toMatchObject({ statusCode: 1000 });
+  });
+});
+
+describe('local-only endpoints', () => {
+  it('mint development tokens that the connect route accepts', async () => {
+    const response = await fetch(`${runtime.httpUrl}/dev-token?sub=bob&tenant=acme&permissions=reports:read`);
+    const { token, wsUrl } = (await response.json()) as { token: string; wsUrl: string };
+    const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8'));
+    expect(claims).toMatchObject({ sub: 'bob', tenant_id: 'acme', permissions: ['reports:read'] });
+    const socket = await openSocket(wsUrl);
+    await socket.close();
+  });
+
+  it('serve the dashboard at / and nothing outside its folder', async () => {
+    const page = await fetch(`${runtime.httpUrl}/`);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(await page.text()).toContain('fixture dashboard');
+    expect((await fetch(`${runtime.httpUrl}/..%2F..%2Fpackage.json`)).status).toBe(404);
+  });
+
+  it('answers health checks', async () => {
+    expect(await (await fetch(`${runtime.httpUrl}/healthz`)).json()).toMatchObject({ status: 'ok' });
+  });
+});

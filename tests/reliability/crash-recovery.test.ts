@@ -1,0 +1,100 @@
+/**
+ * Kill the whole runtime with SIGKILL in the middle of 100 running jobs,
+ * restart it on the same persisted DynamoDB Local data, and check that every
+ * accepted request ends in exactly one terminal state with one final message.
+ *
+ * `STREAMER_CRASH_JOBS` raises the job count for a longer soak.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { openSocket } from '../support/socket-client';
+import { startLocalRuntime } from '../support/local-runtime';
+
+const JOBS = Number(process.env.STREAMER_CRASH_JOBS ?? 100);
+jest.setTimeout(180_000);
+
+const env = {
+  STREAMER_LOCAL_LOG_LEVEL: 'warn',
+  POWERTOOLS_LOG_LEVEL: 'ERROR',
+  // Short leases and a frequent sweep so recovery takes seconds, not minutes.
+  STREAMER_LEASE_MS: '2000',
+  STREAMER_QUEUE_LEASE_MS: '4000',
+  STREAMER_LOCAL_SWEEP_MS: '500',
+  STREAMER_RATE_LIMIT_CONNECTION: '100000/100000',
+  STREAMER_RATE_LIMIT_USER: '100000/100000',
+};
+
+type Message = { id?: string | null; type?: string; requestId?: string; request?: { status: string } };
+
+function javaProcessesFor(dir: string): number {
+  try {
+    return execFileSync('pgrep', ['-f', `DynamoDBLocal.*${dir}`]).toString().trim().split('\n').filter(Boolean).length;
+  } catch {
+    return 0;
+  }
+}
+
+it(`recovers ${JOBS} jobs after SIGKILL: every request ends once, none twice`, async () => {
+  const persistDir = mkdtempSync(join(tmpdir(), 'streamer-crash-'));
+  try {
+    const first = await startLocalRuntime({ env, persistDir });
+    const token = first.mintToken({ sub: 'crash', tenant: 'acme' });
+    const socket = await openSocket(`${first.wsUrl}?token=${token}`);
+    for (let i = 0; i < JOBS; i++) socket.send({ id: `job-${i}`, action: 'generate_report', payload: { rows: i + 1, stepDelayMs: 400 } });
+    const requestIds: string[] = [];
+    for (let i = 0; i < JOBS; i++) {
+      const ack = await socket.next<Message>((m) => m.id === `job-${i}` && (m.type === 'ack' || m.type === 'error'), 30_000);
+      expect(ack.type).toBe('ack');
+      requestIds.push(ack.requestId!);
+    }
+    // Kill once most jobs are running (they report progress) and none has finished.
+    await waitUntil(() => new Set((socket.received as Message[]).filter((m) => m.type === 'progress').map((m) => m.requestId)).size >= JOBS / 2, 30_000);
+    const finishedBeforeCrash = (socket.received as Message[]).filter((m) => m.type === 'result').length;
+    first.process.kill('SIGKILL');
+    await new Promise((resolve) => first.process.once('exit', resolve));
+    await waitUntil(() => javaProcessesFor(persistDir) === 0, 10_000);
+
+    const second = await startLocalRuntime({ env, persistDir });
+    try {
+      const watcher = await openSocket(`${second.wsUrl}?token=${second.mintToken({ sub: 'crash', tenant: 'acme' })}`);
+      requestIds.forEach((requestId, i) => watcher.send({ id: `sub-${i}`, action: 'subscribe', payload: { requestId } }));
+      const finals = () => (watcher.received as Message[]).filter((m) => m.type === 'result' || m.type === 'error');
+      await waitUntil(() => finals().length >= JOBS - finishedBeforeCrash, 120_000);
+      // Let any duplicate that would come, come.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+
+      requestIds.forEach((requestId, i) => watcher.send({ id: `st-${i}`, action: 'status', payload: { requestId } }));
+      const statuses = await Promise.all(requestIds.map((_r, i) => watcher.next<Message>((m) => m.id === `st-${i}`, 30_000)));
+      const terminal = statuses.filter((s) => ['completed', 'failed', 'cancelled'].includes(s.request!.status));
+      const completed = statuses.filter((s) => s.request!.status === 'completed');
+      const finalsPerRequest = new Map<string, number>();
+      for (const message of finals()) finalsPerRequest.set(message.requestId!, (finalsPerRequest.get(message.requestId!) ?? 0) + 1);
+      const duplicates = [...finalsPerRequest.values()].filter((count) => count > 1).length;
+
+      expect({ accepted: requestIds.length, terminal: terminal.length, completed: completed.length, duplicates }).toEqual({
+        accepted: JOBS,
+        terminal: JOBS,
+        completed: JOBS,
+        duplicates: 0,
+      });
+      // Requests that finished before the crash were already told; every other one got exactly one final message now.
+      expect(finalsPerRequest.size + finishedBeforeCrash).toBeGreaterThanOrEqual(JOBS);
+      await watcher.close();
+    } finally {
+      await second.stop();
+    }
+    expect(javaProcessesFor(persistDir)).toBe(0);
+  } finally {
+    rmSync(persistDir, { recursive: true, force: true });
+  }
+});
+
+async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Starts the local runtime the way a developer does (`node dist/local/index.js`),
+ * as a child process on a free port, for integration tests. The child can be
+ * stopped gracefully (`stop`) or killed outright (`process.kill('SIGKILL')`);
+ * either way no Java or Node process is left behind.
+ *
+ * The bundle is rebuilt first when it is missing or older than `local/`.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { mintDevToken } from '../../local/dev-token';
+
+export const REPO_ROOT = resolve(__dirname, '..', '..');
+export const LOCAL_BUNDLE = join(REPO_ROOT, 'dist', 'local', 'index.js');
+/** Small stand-in function bundles for tests that must not depend on the real functions. */
+export const FIXTURE_FUNCTIONS_DIR = join(REPO_ROOT, 'tests', 'local', 'fixtures', 'functions');
+
+export interface LocalRuntimeOptions {
+  /** Extra environment for the runtime (and the functions it runs). */
+  readonly env?: Record<string, string>;
+  /** Keep DynamoDB data in this folder (`--persist`). */
+  readonly persistDir?: string;
+  readonly readyTimeoutMs?: number;
+}
+
+export interface LocalRuntimeHandle {
+  readonly wsUrl: string;
+  readonly httpUrl: string;
+  readonly port: number;
+  readonly dynamodbEndpoint: string;
+  readonly process: ChildProcess;
+  /** Everything the runtime printed so far (stdout and stderr). */
+  output(): string;
+  mintToken(claims: { sub: string; tenant: string; permissions?: readonly string[] }): string;
+  listConnections(): Promise<Array<{ connectionId: string; connectedAt: number; sourceIp: string }>>;
+  /** Closes a connection from the server side through the `@connections` API. */
+  dropConnection(connectionId: string): Promise<void>;
+  /** SIGTERM, then SIGKILL after 10 s; resolves once the process has exited. */
+  stop(): Promise<void>;
+}
+
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntimeHandle> {
+  await ensureLocalBundle();
+  const dataDir = mkdtempSync(join(tmpdir(), 'streamer-local-test-'));
+  const args = [LOCAL_BUNDLE, '--port', '0', ...(options.persistDir ? ['--persist', options.persistDir] : [])];
+  const env = { ...process.env, STREAMER_LOCAL_DATA_DIR: dataDir, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...options.env };
+  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  void exited.then(() => {
+    running.delete(child);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const ready = await new Promise<{ wsUrl: string; httpUrl: string; port: number; dynamodbEndpoint: string }>((resolveReady, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`local runtime not ready within ${options.readyTimeoutMs ?? 30_000} ms:\n${output}`));
+    }, options.readyTimeoutMs ?? 30_000);
+    const onData = (): void => {
+      const line = output.split('\n').find((candidate) => candidate.startsWith('STREAMER_READY '));
+      if (!line) return;
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      resolveReady(JSON.parse(line.slice('STREAMER_READY '.length)));
+    };
+    child.stdout!.on('data', onData);
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`local runtime exited before ready (code ${child.exitCode}):\n${output}`));
+    });
+  });
+
+  const secret = options.env?.STREAMER_JWT_SECRET;
+  return {
+    ...ready,
+    process: child,
+    output: () => output,
+    mintToken: ({ sub, tenant, permissions }) => mintDevToken({ sub, tenant, permissions, ...(secret && { secret }) }),
+    listConnections: async () => {
+      const response = await fetch(`${ready.httpUrl}/_local/connections`);
+      return (await response.json()) as Array<{ connectionId: string; connectedAt: number; sourceIp: string }>;
+    },
+    dropConnection: async (connectionId) => {
+      const response = await fetch(`${ready.httpUrl}/@connections/${encodeURIComponent(connectionId)}`, { method: 'DELETE' });
+      if (response.status !== 204) throw new Error(`DELETE @connections/${connectionId} answered ${response.status}`);
+    },
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Rebuilds `dist/local/index.js` (as scripts/build.mjs does) when it is missing or stale. */
+export async function ensureLocalBundle(): Promise<void> {
+  // The runtime's sources: local/ and the cloud-shape modules it imports from functions/core.
+  const shared = ['cloud-shapes.ts', 'runtime-env.ts', 'errors.ts'].map((name) => join(REPO_ROOT, 'functions', 'core', name));
+  const newestSource = Math.max(...newestMtimes(join(REPO_ROOT, 'local')), ...shared.map((file) => statSync(file).mtimeMs));
+  if (existsSync(LOCAL_BUNDLE) && statSync(LOCAL_BUNDLE).mtimeMs >= newestSource) return;
+  const { build } = await import('esbuild');
+  // Build beside the target and rename: parallel test workers never see a half-written bundle.
+  const staging = join(REPO_ROOT, 'dist', 'local', `.index.${process.pid}.js`);
+  await build({
+    entryPoints: [join(REPO_ROOT, 'local', 'main.ts')],
+    outfile: staging,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    sourcemap: 'inline',
+    external: ['fsevents'],
+    logLevel: 'error',
+    absWorkingDir: REPO_ROOT,
+  });
+  renameSync(staging, LOCAL_BUNDLE);
+}
+
+function newestMtimes(dir: string): number[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return newestMtimes(path);
+    return entry.name.endsWith('.ts') ? [statSync(path).mtimeMs] : [];
+  });
+}
