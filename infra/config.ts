@@ -14,6 +14,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import { z } from 'zod';
+import { FUNCTION_DEFAULTS } from '../functions/core/cloud-shapes';
 import { DEFAULTS, type RateLimitSetting } from '../functions/core/runtime-env';
 
 export const CONFIG_NAMESPACE = 'streamer';
@@ -169,19 +170,19 @@ export const CONFIG_KEYS = {
     integerIn(0, 900_000),
     'Handlers whose estimated duration is at or below this run synchronously in the router and answer with one `result`; longer ones are queued (`ack`, progress, result). Must be below `routerTimeoutSeconds` × 1000.',
   ),
-  connectMemoryMb: memory('connect', 256),
-  disconnectMemoryMb: memory('disconnect', 256),
-  routerMemoryMb: memory('router', 256),
-  processorMemoryMb: memory('processor', 512),
+  connectMemoryMb: memory('connect', FUNCTION_DEFAULTS.connect.memoryMb),
+  disconnectMemoryMb: memory('disconnect', FUNCTION_DEFAULTS.disconnect.memoryMb),
+  routerMemoryMb: memory('router', FUNCTION_DEFAULTS.router.memoryMb),
+  processorMemoryMb: memory('processor', FUNCTION_DEFAULTS.processor.memoryMb),
   routerTimeoutSeconds: withDefault(
     'integer',
-    30,
+    FUNCTION_DEFAULTS.router.timeoutSeconds,
     integerIn(1, 900),
     'Timeout of the router function (runs synchronous handlers), in seconds.',
   ),
   processorTimeoutSeconds: withDefault(
     'integer',
-    900,
+    FUNCTION_DEFAULTS.processor.timeoutSeconds,
     integerIn(1, 900),
     'Timeout of the processor function (runs queued handlers), in seconds; a longer job is cut at this budget.',
   ),

@@ -6,6 +6,7 @@
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { FUNCTION_DEFAULTS } from '../functions/core/cloud-shapes';
 import { ENV } from '../functions/core/runtime-env';
 import { formatRateLimit, type StackConfig } from './config';
 import { FUNCTION_HANDLER, FUNCTION_NAMES, type FunctionName } from './function-code';
@@ -15,8 +16,6 @@ import type { WebSocketApi } from './websocket-api';
 
 export const LAMBDA_RUNTIME = 'nodejs22.x';
 
-/** Connect and disconnect only read and write one or two items. */
-const LIFECYCLE_TIMEOUT_SECONDS = 10;
 
 /** The environment variable that carries each table's name (`runtime-env.ts`). */
 const TABLE_ENV: Readonly<Record<TableName, string>> = {
@@ -189,7 +188,8 @@ function timeoutSeconds(fn: FunctionName, config: StackConfig): number {
     case 'processor':
       return config.timeoutSeconds.processor;
     default:
-      return LIFECYCLE_TIMEOUT_SECONDS;
+      // Connect and disconnect only read and write one or two items: not tunable.
+      return FUNCTION_DEFAULTS[fn].timeoutSeconds;
   }
 }
 

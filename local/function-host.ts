@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
+import { FUNCTION_DEFAULTS } from '../functions/core/cloud-shapes';
 import { installInvokeStore, type LocalInvokeStore } from './invoke-store';
 import { describeError, type Logger, silentLogger } from './log';
 
@@ -30,12 +31,7 @@ export interface LocalFunctionConfig {
  * Timeouts and memory the local runtime gives each function. They mirror the
  * stack's defaults; the deployed values come from stack config.
  */
-export const LOCAL_FUNCTION_CONFIG: Readonly<Record<LocalFunctionName, LocalFunctionConfig>> = {
-  connect: { timeoutSeconds: 10, memoryMb: 256 },
-  disconnect: { timeoutSeconds: 10, memoryMb: 256 },
-  router: { timeoutSeconds: 30, memoryMb: 512 },
-  processor: { timeoutSeconds: 900, memoryMb: 1024 },
-};
+export const LOCAL_FUNCTION_CONFIG: Readonly<Record<LocalFunctionName, LocalFunctionConfig>> = FUNCTION_DEFAULTS;
 
 export const LOCAL_ACCOUNT_ID = '000000000000';
 export const LOCAL_FUNCTION_PREFIX = 'streamer-local-';

@@ -153,3 +153,22 @@ export const WEBSOCKET_LIMITS = {
 
 /** How often the lease sweeper runs (an EventBridge schedule on AWS, a timer locally). */
 export const SWEEP_SCHEDULE_MINUTES = 1;
+
+export type FunctionName = 'connect' | 'disconnect' | 'router' | 'processor';
+
+export interface FunctionShape {
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+}
+
+/**
+ * Default memory and timeout of each function: the stack config's defaults
+ * on AWS (router and processor are tunable there) and the local runtime's
+ * invocation budgets.
+ */
+export const FUNCTION_DEFAULTS: Readonly<Record<FunctionName, FunctionShape>> = {
+  connect: { memoryMb: 256, timeoutSeconds: 10 },
+  disconnect: { memoryMb: 256, timeoutSeconds: 10 },
+  router: { memoryMb: 256, timeoutSeconds: 30 },
+  processor: { memoryMb: 512, timeoutSeconds: 900 },
+};
