@@ -1,0 +1,210 @@
+/**
+ * Every row of the wire protocol, end to end: real `ws` clients against the
+ * local runtime running the real function bundles and DynamoDB Local.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import jwt from 'jsonwebtoken';
+import WebSocket from 'ws';
+import { DEV_JWT_SECRET } from '../../local/dev-token';
+import { startLocalRuntime, type LocalRuntimeHandle } from '../support/local-runtime';
+import { openSocket, type TestSocket } from '../support/socket-client';
+
+jest.setTimeout(60_000);
+
+type Message = {
+  id?: string | null;
+  type?: string;
+  requestId?: string;
+  progress?: number;
+  error?: { code: string; retryable: boolean; details?: Record<string, unknown> };
+  request?: { status: string; progress: number };
+  data?: unknown;
+};
+
+let runtime: LocalRuntimeHandle;
+let db: DynamoDBDocumentClient;
+
+beforeAll(async () => {
+  runtime = await startLocalRuntime({ env: { STREAMER_LOCAL_LOG_LEVEL: 'warn', POWERTOOLS_LOG_LEVEL: 'ERROR' } });
+  db = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ endpoint: runtime.dynamodbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }),
+  );
+});
+afterAll(async () => {
+  db.destroy();
+  await runtime.stop();
+});
+
+const token = (sub = 'alice', tenant = 'acme') => runtime.mintToken({ sub, tenant });
+const connect = (sub?: string, tenant?: string) => openSocket(`${runtime.wsUrl}?token=${token(sub, tenant)}`);
+
+async function handshakeStatus(url: string, headers?: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { headers });
+    socket.once('open', () => {
+      socket.close();
+      resolve(101);
+    });
+    socket.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+    socket.once('error', reject);
+  });
+}
+
+/** Connects and returns the socket with the connection id the runtime gave it. */
+async function connectTracked(sub: string): Promise<{ socket: TestSocket; connectionId: string }> {
+  const before = new Set((await runtime.listConnections()).map((c) => c.connectionId));
+  const socket = await connect(sub);
+  const added = (await runtime.listConnections()).filter((c) => !before.has(c.connectionId));
+  if (added.length !== 1) throw new Error(`expected one new connection, found ${added.length}`);
+  return { socket, connectionId: added[0].connectionId };
+}
+
+describe('connecting', () => {
+  it('accepts the token as ?token=, ?Authorization=Bearer and an Authorization header', async () => {
+    expect(await handshakeStatus(`${runtime.wsUrl}?token=${token()}`)).toBe(101);
+    expect(await handshakeStatus(`${runtime.wsUrl}?Authorization=${encodeURIComponent(`Bearer ${token()}`)}`)).toBe(101);
+    expect(await handshakeStatus(runtime.wsUrl, { Authorization: `Bearer ${token()}` })).toBe(101);
+  });
+
+  it.each([
+    ['no token', ''],
+    ['a malformed token', '?token=not-a-jwt'],
+    ['an expired token', `?token=${jwt.sign({ sub: 'a', tenant_id: 't' }, DEV_JWT_SECRET, { expiresIn: -60 })}`],
+    ['a token signed with another secret', `?token=${jwt.sign({ sub: 'a', tenant_id: 't' }, 'wrong-secret', { expiresIn: 60 })}`],
+    ['a token without tenant_id', `?token=${jwt.sign({ sub: 'a' }, DEV_JWT_SECRET, { expiresIn: 60 })}`],
+  ])('refuses %s with HTTP 401 and stores no connection', async (_case, query) => {
+    const before = (await runtime.listConnections()).length;
+    expect(await handshakeStatus(`${runtime.wsUrl}${query}`)).toBe(401);
+    expect((await runtime.listConnections()).length).toBe(before);
+  });
+});
+
+describe('requests', () => {
+  let socket: TestSocket;
+  beforeAll(async () => {
+    socket = await connect();
+  });
+  afterAll(() => socket.close());
+
+  it('answers ping with pong', async () => {
+    socket.send({ id: 'p1', action: 'ping' });
+    await expect(socket.next((m: Message) => m.id === 'p1')).resolves.toEqual({ id: 'p1', type: 'pong' });
+  });
+
+  it('answers a sync handler with one result', async () => {
+    socket.send({ id: 'e1', action: 'echo', payload: { hello: 'world' } });
+    await expect(socket.next((m: Message) => m.id === 'e1')).resolves.toEqual({ id: 'e1', type: 'result', success: true, data: { hello: 'world' } });
+  });
+
+  it('acknowledges an async request, streams never-decreasing progress, then sends exactly one final result', async () => {
+    socket.send({ id: 'g1', action: 'generate_report', payload: { rows: 42, stepDelayMs: 100 } });
+    const final = await socket.next((m: Message) => m.id === 'g1' && (m.type === 'result' || m.type === 'error'));
+    expect(final).toMatchObject({ type: 'result', success: true, data: { rows: 42 } });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const mine = (socket.received as Message[]).filter((m) => m.id === 'g1');
+    expect(mine[0]).toMatchObject({ type: 'ack', status: 'queued', requestId: expect.any(String) });
+    const progress = mine.filter((m) => m.type === 'progress').map((m) => m.progress!);
+    expect(progress.length).toBeGreaterThanOrEqual(3);
+    expect([...progress].sort((a, b) => a - b)).toEqual(progress);
+    expect(mine.filter((m) => m.type === 'result' || m.type === 'error')).toHaveLength(1);
+    expect(mine.every((m) => m.requestId === mine[0].requestId)).toBe(true);
+  });
+
+  it.each([
+    [{ id: 'v1', action: 'generate_report', payload: { rows: 'many' } }, 'VALIDATION_ERROR', 'v1'],
+    [{ id: 'u1', action: 'make_coffee' }, 'UNKNOWN_ACTION', 'u1'],
+    ['{"id":"x1","action":', 'INVALID_REQUEST', null],
+    [{ action: 'ping' }, 'INVALID_REQUEST', null],
+    [{ id: 'n1', action: 'status', payload: { requestId: '01NOPE' } }, 'NOT_FOUND', 'n1'],
+  ])('answers %j with %s and keeps the connection open', async (frame, code, id) => {
+    const before = socket.received.length;
+    socket.send(frame);
+    const reply = await socket.next<Message>((m) => socket.received.indexOf(m) >= before && m.type === 'error');
+    expect(reply).toMatchObject({ id, type: 'error', error: { code, retryable: false } });
+    socket.send({ id: `alive-${before}`, action: 'ping' });
+    await socket.next((m: Message) => m.id === `alive-${before}`);
+  });
+
+  it('reports a request\'s stored state with status', async () => {
+    socket.send({ id: 's1', action: 'generate_report', payload: { rows: 3, stepDelayMs: 10 } });
+    const ack = await socket.next<Message>((m) => m.id === 's1' && m.type === 'ack');
+    await socket.next<Message>((m) => m.id === 's1' && m.type === 'result');
+    socket.send({ id: 's2', action: 'status', payload: { requestId: ack.requestId } });
+    await expect(socket.next((m: Message) => m.id === 's2')).resolves.toMatchObject({
+      type: 'status',
+      request: { requestId: ack.requestId, action: 'generate_report', status: 'completed', progress: 1, result: expect.objectContaining({ rows: 3 }) },
+    });
+  });
+});
+
+describe('connections', () => {
+  it('lets a client that reconnected subscribe to its request and receive the rest of it', async () => {
+    const first = await connect('bob');
+    first.send({ id: 'r1', action: 'generate_report', payload: { rows: 5, stepDelayMs: 300 } });
+    const ack = await first.next<Message>((m) => m.id === 'r1' && m.type === 'ack');
+    await first.close();
+    const second = await connect('bob');
+    second.send({ id: 'sub', action: 'subscribe', payload: { requestId: ack.requestId } });
+    await expect(second.next((m: Message) => m.id === 'sub')).resolves.toEqual({ id: 'sub', type: 'subscribed', requestId: ack.requestId });
+    const final = await second.next<Message>((m) => m.id === 'sub' && m.type === 'result', 20_000);
+    expect(final).toMatchObject({ requestId: ack.requestId, success: true });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((second.received as Message[]).filter((m) => m.type === 'result')).toHaveLength(1);
+    await second.close();
+  });
+
+  it('removes the connection and its subscriptions from the tables when the client disconnects', async () => {
+    const { socket: watcher, connectionId } = await connectTracked('carol');
+    watcher.send({ id: 'j', action: 'generate_report', payload: { rows: 1, stepDelayMs: 5000 } });
+    const ack = await watcher.next<Message>((m) => m.id === 'j' && m.type === 'ack');
+    watcher.send({ id: 'sub', action: 'subscribe', payload: { requestId: ack.requestId } });
+    await watcher.next((m: Message) => m.id === 'sub');
+    expect(await connectionRecord(connectionId)).toBeDefined();
+    expect(await subscriptionsOf(connectionId)).toBe(1);
+    await watcher.close();
+    await eventually(async () => (await connectionRecord(connectionId)) === undefined && (await subscriptionsOf(connectionId)) === 0);
+  });
+
+  it('prunes a connection that vanished mid-job (410) and still completes the job', async () => {
+    const { socket: client, connectionId } = await connectTracked('dave');
+    client.send({ id: 'v', action: 'generate_report', payload: { rows: 2, stepDelayMs: 400 } });
+    const ack = await client.next<Message>((m) => m.id === 'v' && m.type === 'progress');
+    // Vanish without a close handshake, as a phone losing its network would.
+    client.socket.terminate();
+    const watcher = await connect('dave');
+    watcher.send({ id: 'st', action: 'subscribe', payload: { requestId: ack.requestId } });
+    await watcher.next<Message>((m) => m.id === 'st' && m.type === 'result', 20_000);
+    await eventually(async () => (await connectionRecord(connectionId)) === undefined);
+    await watcher.close();
+  });
+});
+
+function tableName(logical: string): string {
+  return `streamer-local-${logical}`;
+}
+
+async function connectionRecord(connectionId: string): Promise<unknown> {
+  const out = await db.send(new GetCommand({ TableName: tableName('connections'), Key: { connection_id: connectionId }, ConsistentRead: true }));
+  return out.Item;
+}
+
+async function subscriptionsOf(connectionId: string): Promise<number> {
+  const out = await db.send(
+    new QueryCommand({
+      TableName: tableName('subscriptions'),
+      IndexName: 'by_connection',
+      KeyConditionExpression: 'connection_id = :c',
+      ExpressionAttributeValues: { ':c': connectionId },
+    }),
+  );
+  return out.Count ?? 0;
+}
+
+async function eventually(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
