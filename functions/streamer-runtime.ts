@@ -1,27 +1,42 @@
 /**
  * What every entry point shares: the application's registry wired into the
  * core, composed once per Lambda container (warm invocations reuse clients
- * and caches), and the Powertools logger.
+ * and caches), and Powertools observability: the logger (JSON, level from
+ * `POWERTOOLS_LOG_LEVEL`), metrics (EMF, namespace from
+ * `POWERTOOLS_METRICS_NAMESPACE`) and, when enabled, the tracer.
  */
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { composeDeps, type ComposeOptions } from './core/compose-deps';
 import type { StreamerDeps } from './core/lifecycle/deps';
+import { METRICS_NAMESPACE } from './core/metric-names';
 import type { Logger } from './core/observability';
 import { registry } from './handlers';
+import { EmbeddedMetrics } from './powertools-metrics';
+import { loadTracer, tracedClients } from './tracing';
+import { observe, type InvocationKeys, type LambdaHandler } from './with-observability';
 
-export const powertoolsLogger = new PowertoolsLogger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'streamer' });
+const serviceName = process.env.POWERTOOLS_SERVICE_NAME?.trim() || 'streamer';
+const powertoolsLogger = new PowertoolsLogger({ serviceName });
+const metrics = new EmbeddedMetrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE?.trim() || METRICS_NAMESPACE, serviceName });
+const tracer = loadTracer(serviceName);
 
 export const logger: Logger = {
   debug: (message, fields) => powertoolsLogger.debug(message, fields ?? {}),
   info: (message, fields) => powertoolsLogger.info(message, fields ?? {}),
   warn: (message, fields) => powertoolsLogger.warn(message, fields ?? {}),
   error: (message, fields) => powertoolsLogger.error(message, fields ?? {}),
+  appendKeys: (fields) => powertoolsLogger.appendKeys(fields),
 };
+
+/** Wraps an entry point's handler: Lambda context and correlation keys in logs, metrics flushed, traced when enabled. */
+export function withObservability<Event, Result>(handler: LambdaHandler<Event, Result>, keys?: InvocationKeys<Event>): LambdaHandler<Event, Result> {
+  return observe({ logger: powertoolsLogger, metrics, tracer }, handler, keys);
+}
 
 let deps: StreamerDeps | undefined;
 
 /** The container's dependencies; a misconfiguration throws here with the variable's name. */
 export function streamerDeps(options: Pick<ComposeOptions, 'dispatcher'> = {}): StreamerDeps {
-  deps ??= composeDeps({ registry, logger, ...options });
+  deps ??= composeDeps({ registry, logger, metrics, instrumentClient: tracer && tracedClients(tracer), ...options });
   return deps;
 }

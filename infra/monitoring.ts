@@ -4,7 +4,8 @@
  * in the console and on the dashboard.
  *
  * Custom metrics come from the functions through Powertools (namespace and
- * names in `metrics-names.ts`, dimension `service` = the deployment name).
+ * names defined once in `functions/core/metric-names.ts`, re-exported by
+ * `metrics-names.ts`; dimension `service` = the deployment name).
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';

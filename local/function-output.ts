@@ -89,7 +89,7 @@ export function readable(line: Record<string, unknown>): string {
 }
 
 function formatValue(value: unknown): string {
-  if (typeof value === 'string') return /^[\w.:@/#=+-]*$/.test(value) && value !== '' ? value : JSON.stringify(value);
+  if (typeof value === 'string') return /^[\w.:@/#=+$-]*$/.test(value) && value !== '' ? value : JSON.stringify(value);
   return JSON.stringify(value);
 }
 

@@ -4,16 +4,23 @@
  * (dist/<fn>/index.js + source map, ready for a Pulumi FileArchive), plus the
  * local runtime and the terminal client. Prints every bundle's size.
  *
+ * Powertools Tracer (with aws-xray-sdk-core) is bundled on its own, beside
+ * each function at dist/<fn>/node_modules/@aws-lambda-powertools/tracer/,
+ * where Node resolves the function's `require` of it: only a function with
+ * tracing on loads it (functions/tracing.ts).
+ *
  *   node scripts/build.mjs            all bundles
  *   node scripts/build.mjs --functions-only
  */
 import { build } from 'esbuild';
-import { existsSync, rmSync, mkdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, rmSync, mkdirSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const FUNCTIONS = ['connect', 'disconnect', 'router', 'processor'];
+/** Modules a function loads on demand, shipped beside its bundle instead of inside it. */
+const ON_DEMAND_MODULES = ['@aws-lambda-powertools/tracer'];
 
 const common = {
   bundle: true,
@@ -36,15 +43,38 @@ const functionsOnly = process.argv.includes('--functions-only');
 const started = Date.now();
 const report = [];
 
+const onDemand = [];
+for (const name of ON_DEMAND_MODULES) {
+  const outfile = join('dist', '.on-demand', name, 'index.js');
+  rmSync(join(root, dirname(outfile)), { recursive: true, force: true });
+  await build({
+    ...common,
+    stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: root, loader: 'js' },
+    outfile,
+    target: 'node22',
+    minify: true,
+    sourcemap: false,
+  });
+  onDemand.push({ name, outfile, bytes: statSync(join(root, outfile)).size });
+}
+
 for (const fn of FUNCTIONS) {
   // The Lambda runtime (nodejs22.x) ships no AWS SDK we rely on: bundle ours so the
   // deployed code is exactly the tested code. Minified to keep cold starts short.
-  const out = await bundle(`functions/${fn}/index.ts`, `dist/${fn}`, { target: 'node22', minify: true });
+  const out = await bundle(`functions/${fn}/index.ts`, `dist/${fn}`, { target: 'node22', minify: true, external: ON_DEMAND_MODULES });
   report.push(out);
+  for (const { name, outfile, bytes } of onDemand) {
+    const target = join('dist', fn, 'node_modules', name, 'index.js');
+    mkdirSync(join(root, dirname(target)), { recursive: true });
+    copyFileSync(join(root, outfile), join(root, target));
+    report.push({ outfile: target, bytes });
+  }
 }
+rmSync(join(root, 'dist', '.on-demand'), { recursive: true, force: true });
 
 if (!functionsOnly) {
   report.push(await bundle('local/main.ts', 'dist/local', { target: 'node20', external: ['fsevents'] }));
+  report.push(await bundle('local/token-cli.ts', 'dist/token', { target: 'node20' }));
   if (existsSync(join(root, 'client/cli/main.ts'))) {
     report.push(await bundle('client/cli/main.ts', 'dist/cli', { target: 'node20' }));
   }
@@ -55,7 +85,8 @@ if (!functionsOnly) {
   }
 }
 
+const width = Math.max(32, ...report.map(({ outfile }) => outfile.length + 1));
 for (const { outfile, bytes } of report) {
-  console.log(`${outfile.padEnd(32)} ${(bytes / 1024).toFixed(1).padStart(8)} KiB`);
+  console.log(`${outfile.padEnd(width)} ${(bytes / 1024).toFixed(1).padStart(8)} KiB`);
 }
 console.log(`built ${report.length} bundles in ${Date.now() - started} ms`);

@@ -1,10 +1,10 @@
 /** `$connect`: verify the token, store the connection; a refused token answers 401 and the handshake fails. */
 import { openConnection } from '../core/lifecycle/connection-lifecycle';
 import { describe } from '../core/lifecycle/describe-error';
-import { logger, streamerDeps } from '../streamer-runtime';
-import type { WebSocketEvent, WebSocketResult } from '../websocket-event';
+import { logger, streamerDeps, withObservability } from '../streamer-runtime';
+import { websocketLogKeys, type WebSocketEvent, type WebSocketResult } from '../websocket-event';
 
-export async function handler(event: WebSocketEvent): Promise<WebSocketResult> {
+export const handler = withObservability(async (event: WebSocketEvent): Promise<WebSocketResult> => {
   const connectionId = event.requestContext.connectionId;
   try {
     const outcome = await openConnection(streamerDeps(), {
@@ -23,4 +23,4 @@ export async function handler(event: WebSocketEvent): Promise<WebSocketResult> {
     logger.error('Connect failed', { connectionId, error: describe(error) });
     return { statusCode: 500, body: 'Internal error' };
   }
-}
+}, websocketLogKeys);

@@ -1,6 +1,6 @@
 /**
  * The logging, metrics and tracing seams of the core. Entry points plug in
- * Powertools implementations (`functions/powertools-*.ts`); tests plug in
+ * Powertools implementations (`functions/streamer-runtime.ts`); tests plug in
  * fakes. Fields never carry tokens or payloads.
  */
 import type { MetricDimension, MetricName } from './metric-names';

@@ -9,7 +9,7 @@ import { claimAndDispatch, type QueuedRecord } from '../core/lifecycle/claim-and
 import { describe } from '../core/lifecycle/describe-error';
 import { runClaimedRequest } from '../core/lifecycle/run-claimed-request';
 import { sweepExpiredLeases } from '../core/lifecycle/sweep-expired-leases';
-import { logger, streamerDeps as sharedDeps } from '../streamer-runtime';
+import { logger, streamerDeps as sharedDeps, withObservability } from '../streamer-runtime';
 
 const streamerDeps = () => sharedDeps({ dispatcher: lambdaWorkDispatcher });
 
@@ -17,6 +17,12 @@ type ProcessorEvent = DynamoDBStreamEvent | RunRequestEvent | ScheduledEvent;
 
 function isScheduledEvent(event: ProcessorEvent): event is ScheduledEvent {
   return (event as ScheduledEvent).source === 'aws.events';
+}
+
+/** Which of the three callers this invocation serves, for the logs. */
+function triggerOf(event: ProcessorEvent): 'run' | 'sweep' | 'stream' {
+  if (isRunRequestEvent(event)) return 'run';
+  return isScheduledEvent(event) ? 'sweep' : 'stream';
 }
 
 /** The queued request a stream record announces, or undefined for anything else. */
@@ -28,7 +34,7 @@ function queuedRecord(record: DynamoDBRecord): QueuedRecord | undefined {
   return { requestId, sequenceNumber };
 }
 
-export async function handler(event: ProcessorEvent, context: Context): Promise<DynamoDBBatchResponse | void> {
+export const handler = withObservability(async (event: ProcessorEvent, context: Context): Promise<DynamoDBBatchResponse | void> => {
   if (isRunRequestEvent(event)) {
     await runClaimedRequest(streamerDeps(), event, () => context.getRemainingTimeInMillis());
     return;
@@ -45,4 +51,4 @@ export async function handler(event: ProcessorEvent, context: Context): Promise<
     logger.error('Stream batch failed; retrying every record', { error: describe(error), records: records.length });
     return { batchItemFailures: records.map((r) => ({ itemIdentifier: r.sequenceNumber })) };
   }
-}
+}, { keys: (event) => ({ trigger: triggerOf(event) }) });

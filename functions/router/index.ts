@@ -2,10 +2,10 @@
 import type { Context } from 'aws-lambda';
 import { describe } from '../core/lifecycle/describe-error';
 import { routeMessage } from '../core/lifecycle/route-message';
-import { logger, streamerDeps } from '../streamer-runtime';
-import type { WebSocketEvent, WebSocketResult } from '../websocket-event';
+import { logger, streamerDeps, withObservability } from '../streamer-runtime';
+import { websocketLogKeys, type WebSocketEvent, type WebSocketResult } from '../websocket-event';
 
-export async function handler(event: WebSocketEvent, context: Context): Promise<WebSocketResult> {
+export const handler = withObservability(async (event: WebSocketEvent, context: Context): Promise<WebSocketResult> => {
   const connectionId = event.requestContext.connectionId;
   try {
     await routeMessage(streamerDeps(), {
@@ -18,4 +18,4 @@ export async function handler(event: WebSocketEvent, context: Context): Promise<
     logger.error('Routing failed', { connectionId, error: describe(error) });
   }
   return { statusCode: 200 };
-}
+}, websocketLogKeys);

@@ -23,6 +23,7 @@ export async function finishRequest(deps: StreamerDeps, request: RequestRecord, 
   if (!written) return false;
   const ended: RequestRecord = { ...request, ...ending, progress: ending.status === 'completed' ? 1 : request.progress, updated_at: now, completed_at: now };
   await sendFinalToAudience(deps, ended);
+  deps.logger.info('Request ended', { requestId: request.request_id, status: ending.status, ...(ending.error && { code: ending.error.code }) });
   if (ending.status === 'failed') {
     deps.metrics.add(METRICS.failures, 1, 'Count', { action: request.action, code: ending.error?.code ?? 'INTERNAL_ERROR' });
   }

@@ -90,6 +90,7 @@ async function runAction(deps: StreamerDeps, envelope: ClientEnvelope, identity:
   deps.metrics.add(METRICS.requests, 1, 'Count', { action: handler.name, path: queued ? 'async' : 'sync' });
 
   if (!queued) {
+    deps.logger.info('Request accepted', { path: 'sync' });
     const startedAt = deps.clock.now();
     const outcome = await executeHandler({
       handler,
@@ -132,5 +133,6 @@ async function runAction(deps: StreamerDeps, envelope: ClientEnvelope, identity:
     lease_expires_at: now + deps.settings.queueLeaseMs,
     ttl: epochSeconds(now) + deps.settings.requestTtlSeconds,
   });
+  deps.logger.info('Request accepted', { path: 'async' });
   return { id: envelope.id, type: 'ack', requestId, status: 'queued' };
 }

@@ -1,0 +1,123 @@
+/**
+ * The local runtime reads what the functions print as CloudWatch would: EMF
+ * lines become metrics (sums, counts, percentiles), JSON log lines are shown
+ * readably, and concurrent invocations keep their own log keys.
+ */
+import { Writable } from 'node:stream';
+import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import { METRICS } from '../../functions/core/metric-names';
+import { EmbeddedMetrics } from '../../functions/powertools-metrics';
+import { EmfMetrics } from '../../local/emf-metrics';
+import { captureFunctionOutput, readable } from '../../local/function-output';
+import { installInvokeStore } from '../../local/invoke-store';
+import { captureJsonLines } from './capture-stdout';
+
+function fakeStream(): { stream: NodeJS.WriteStream; text: () => string } {
+  let text = '';
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      text += chunk.toString('utf8');
+      callback();
+    },
+  }) as unknown as NodeJS.WriteStream;
+  return { stream, text: () => text };
+}
+
+describe('EmfMetrics', () => {
+  it('adds up EMF lines per dimension set, with nearest-rank percentiles', async () => {
+    const lines = await captureJsonLines(() => {
+      const emitter = new EmbeddedMetrics({ namespace: 'Streamer', serviceName: 'svc' });
+      for (let ms = 1; ms <= 100; ms++) emitter.add(METRICS.handlerDuration, ms, 'Milliseconds', { action: ms <= 50 ? 'a' : 'b' });
+      emitter.add(METRICS.requests, 1, 'Count', { action: 'a', path: 'sync' });
+      emitter.publish();
+    });
+    const metrics = new EmfMetrics();
+    for (const line of lines) expect(metrics.record(line)).toBe(true);
+    expect(metrics.record({ level: 'INFO', message: 'not EMF' })).toBe(false);
+
+    const durations = metrics.summaries('HandlerDurationMs');
+    const all = durations.find((s) => Object.keys(s.dimensions).length === 1)!;
+    expect(all).toMatchObject({ namespace: 'Streamer', unit: 'Milliseconds', dimensions: { service: 'svc' }, count: 100, sum: 5050, min: 1, max: 100, p50: 50, p95: 95, p99: 99 });
+    expect(durations.find((s) => s.dimensions.action === 'b')).toMatchObject({ count: 50, p50: 75 });
+    expect(metrics.summaries('RequestsAccepted').map((s) => s.dimensions)).toEqual([{ service: 'svc' }, { service: 'svc', action: 'a', path: 'sync' }]);
+  });
+});
+
+describe('the functions\' output', () => {
+  const log = {
+    level: 'INFO',
+    message: 'Request accepted',
+    timestamp: '2026-11-23T12:03:04.512Z',
+    service: 'streamer-local',
+    cold_start: false,
+    function_name: 'streamer-local-router',
+    function_request_id: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
+    correlation_id: 'L0SM9cOFvHcCIhw=',
+    connectionId: 'L0SM9cOFvHcCIhw=',
+    action: 'echo',
+    tenantId: 'acme',
+    note: 'two words',
+  };
+
+  it('prints a Powertools log line readably, in the runtime\'s own layout', () => {
+    expect(readable(log)).toBe(
+      '12:03:04.512 router    Request accepted correlation_id=L0SM9cOFvHcCIhw= connectionId=L0SM9cOFvHcCIhw= action=echo tenantId=acme note="two words"',
+    );
+    expect(readable({ ...log, level: 'WARN', message: 'Lease renewal failed' })).toContain('router    WARN Lease renewal failed');
+  });
+
+  it('takes EMF lines out of the output into the metrics, and passes other lines through', () => {
+    const metrics = new EmfMetrics();
+    const { stream, text } = fakeStream();
+    const stop = captureFunctionOutput({ metrics, format: 'readable', streams: [stream] });
+    stream.write(`${JSON.stringify(log)}\n`);
+    stream.write(`${JSON.stringify({ _aws: { Timestamp: 0, CloudWatchMetrics: [{ Namespace: 'Streamer', Dimensions: [['service']], Metrics: [{ Name: 'ConnectionsOpened', Unit: 'Count' }] }] }, service: 'svc', ConnectionsOpened: 1 })}\n`);
+    stream.write('12:03:04.600 gateway   connect L0SM9cOFvHcCIhw= 200\n');
+    stop();
+    stream.write(`${JSON.stringify({ ...log, message: 'after stop' })}\n`);
+    expect(text().split('\n')).toEqual([
+      expect.stringMatching(/^12:03:04\.512 router {4}Request accepted /),
+      '12:03:04.600 gateway   connect L0SM9cOFvHcCIhw= 200',
+      JSON.stringify({ ...log, message: 'after stop' }),
+      '',
+    ]);
+    expect(metrics.summaries('ConnectionsOpened')).toMatchObject([{ sum: 1, dimensions: { service: 'svc' } }]);
+  });
+
+  it('prints every line untouched in json format, still reading the metrics', () => {
+    const metrics = new EmfMetrics();
+    const { stream, text } = fakeStream();
+    const stop = captureFunctionOutput({ metrics, format: 'json', streams: [stream] });
+    const emf = JSON.stringify({ _aws: { Timestamp: 0, CloudWatchMetrics: [{ Namespace: 'Streamer', Dimensions: [['service']], Metrics: [{ Name: 'Retries', Unit: 'Count' }] }] }, service: 'svc', Retries: [1, 1] });
+    stream.write(`${JSON.stringify(log)}\n`);
+    stream.write(`${emf}\n`);
+    stop();
+    expect(text()).toBe(`${JSON.stringify(log)}\n${emf}\n`);
+    expect(metrics.summaries('Retries')).toMatchObject([{ count: 2, sum: 2 }]);
+  });
+});
+
+describe('concurrent invocations in one function instance', () => {
+  it('keep their own log keys, as in a Lambda environment that runs invocations concurrently', async () => {
+    const saved = process.env.AWS_LAMBDA_MAX_CONCURRENCY;
+    process.env.AWS_LAMBDA_MAX_CONCURRENCY = '10';
+    const store = installInvokeStore();
+    const logger = new PowertoolsLogger({ serviceName: 'svc' });
+    const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
+    const invocation = (tenant: string) =>
+      store.runInvocation(`req-${tenant}`, async () => {
+        logger.appendKeys({ tenantId: tenant });
+        await tick();
+        logger.info('working');
+        await tick();
+        logger.resetKeys();
+      });
+    try {
+      const lines = await captureJsonLines(() => Promise.all([invocation('a'), invocation('b'), invocation('c')]));
+      expect(lines.map((line) => line.tenantId).sort()).toEqual(['a', 'b', 'c']);
+    } finally {
+      if (saved === undefined) delete process.env.AWS_LAMBDA_MAX_CONCURRENCY;
+      else process.env.AWS_LAMBDA_MAX_CONCURRENCY = saved;
+    }
+  });
+});
