@@ -13,7 +13,8 @@ import { systemClock } from './clock';
 import type { WorkDispatcher } from './dispatcher';
 import type { HandlerRegistry } from './handlers/handler-registry';
 import type { StreamerDeps } from './lifecycle/deps';
-import { InMemoryRateLimiter } from './lifecycle/rate-limiter';
+import { InMemoryRateLimiter, SharedRateLimiter } from './lifecycle/rate-limiter';
+import { DynamoRateLimitStore } from './stores/rate-limit-store';
 import { ApiGatewayNotifier } from './notify/notifier';
 import { noMetrics, uninstrumented, type InstrumentClient, type Logger, type Metrics } from './observability';
 import { readRuntimeSettings } from './runtime-env';
@@ -72,7 +73,9 @@ export function composeDeps(options: ComposeOptions): StreamerDeps {
     notifier,
     dispatcher: settings.workerFunction && options.dispatcher ? options.dispatcher(settings.workerFunction, instrument) : unavailableDispatcher,
     verifier: new TokenVerifier(readAuthSettings(env)),
-    rateLimiter: new InMemoryRateLimiter(settings.rateLimits),
+    rateLimiter: settings.tables.rateLimits
+      ? new SharedRateLimiter(new DynamoRateLimitStore(db, settings.tables.rateLimits), settings.rateLimits)
+      : new InMemoryRateLimiter(settings.rateLimits),
     clock: systemClock,
     newId: ulid,
     logger: options.logger,

@@ -69,6 +69,10 @@ export class InProcessDispatcher implements WorkDispatcher {
 
 export interface Harness {
   readonly deps: StreamerDeps;
+  /** The document client on DynamoDB Local, for stores a test builds itself. */
+  readonly db: DynamoDBDocumentClient;
+  /** Physical name of a table (`connections`, `requests`, `subscriptions`, `rate-limits`). */
+  tableName(logicalName: string): string;
   readonly notifier: RecordingNotifier;
   readonly dispatcher: InProcessDispatcher;
   connect(connectionId: string, userId?: string, tenantId?: string, permissions?: string[]): Promise<void>;
@@ -126,6 +130,8 @@ export async function startHarness(handlers: AnyHandler[], overrides: Partial<Ru
 
   return {
     deps,
+    db: doc,
+    tableName: table,
     notifier,
     dispatcher,
     async connect(connectionId, userId = 'alice', tenantId = 'acme', permissions = []) {

@@ -10,27 +10,27 @@ const keys = (conn: string) => [
 ];
 
 describe('rate limiting', () => {
-  it('allows a burst, then refuses with the time until the next token', () => {
+  it('allows a burst, then refuses with the time until the next token', async () => {
     const limiter = new InMemoryRateLimiter(limits);
-    expect(limiter.take(keys('c1'), 0).allowed).toBe(true);
-    expect(limiter.take(keys('c1'), 0).allowed).toBe(true);
-    expect(limiter.take(keys('c1'), 0)).toEqual({ allowed: false, retryAfterMs: 500, scope: 'connection' });
-    expect(limiter.take(keys('c1'), 500).allowed).toBe(true);
+    expect((await limiter.take(keys('c1'), 0)).allowed).toBe(true);
+    expect((await limiter.take(keys('c1'), 0)).allowed).toBe(true);
+    expect(await limiter.take(keys('c1'), 0)).toEqual({ allowed: false, retryAfterMs: 500, scope: 'connection' });
+    expect((await limiter.take(keys('c1'), 500)).allowed).toBe(true);
   });
 
-  it('limits a user across connections', () => {
+  it('limits a user across connections', async () => {
     const limiter = new InMemoryRateLimiter(limits);
-    expect(limiter.take(keys('a'), 0).allowed).toBe(true);
-    expect(limiter.take(keys('b'), 0).allowed).toBe(true);
-    expect(limiter.take(keys('c'), 0).allowed).toBe(true);
-    expect(limiter.take(keys('d'), 0)).toMatchObject({ allowed: false, scope: 'user' });
+    expect((await limiter.take(keys('a'), 0)).allowed).toBe(true);
+    expect((await limiter.take(keys('b'), 0)).allowed).toBe(true);
+    expect((await limiter.take(keys('c'), 0)).allowed).toBe(true);
+    expect(await limiter.take(keys('d'), 0)).toMatchObject({ allowed: false, scope: 'user' });
   });
 
-  it('does not spend tokens of other buckets on a refused request', () => {
+  it('does not spend tokens of other buckets on a refused request', async () => {
     const limiter = new InMemoryRateLimiter({ ...limits, user: { ratePerSecond: 1, burst: 1 } });
-    limiter.take(keys('a'), 0);
-    expect(limiter.take(keys('a'), 0).allowed).toBe(false);
-    expect(limiter.take(keys('a'), 1000).allowed).toBe(true);
+    await limiter.take(keys('a'), 0);
+    expect((await limiter.take(keys('a'), 0)).allowed).toBe(false);
+    expect((await limiter.take(keys('a'), 1000)).allowed).toBe(true);
   });
 });
 

@@ -4,6 +4,7 @@
  * with how long until a token is back.
  */
 import type { RateLimitSetting } from '../runtime-env';
+import type { RateLimitStore } from '../stores/rate-limit-store';
 
 export interface RateLimitDecision {
   readonly allowed: boolean;
@@ -21,7 +22,7 @@ export interface RateLimitKey {
 }
 
 export interface RateLimiter {
-  take(keys: readonly RateLimitKey[], now: number): RateLimitDecision;
+  take(keys: readonly RateLimitKey[], now: number): Promise<RateLimitDecision>;
 }
 
 interface Bucket {
@@ -30,16 +31,16 @@ interface Bucket {
 }
 
 /**
- * Buckets in this process's memory. On AWS each router instance keeps its
- * own buckets, so per-user and per-tenant limits hold per instance (a burst
- * spread over N warm instances can pass N times the limit).
+ * Buckets in this process's memory: for a single process (tests, or a stack
+ * without the rate-limits table). On AWS each router instance would keep its
+ * own buckets, which is why deployed stacks use `SharedRateLimiter`.
  */
 export class InMemoryRateLimiter implements RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
 
   constructor(private readonly limits: Readonly<Record<RateLimitScope, RateLimitSetting>>, private readonly maxBuckets = 50_000) {}
 
-  take(keys: readonly RateLimitKey[], now: number): RateLimitDecision {
+  async take(keys: readonly RateLimitKey[], now: number): Promise<RateLimitDecision> {
     const refilled = keys.map(({ scope, key }) => {
       const limit = this.limits[scope];
       const id = `${scope}:${key}`;
@@ -65,5 +66,56 @@ export class InMemoryRateLimiter implements RateLimiter {
       if (oldest !== undefined) this.buckets.delete(oldest);
     }
     this.buckets.set(id, bucket);
+  }
+}
+
+interface LeasedTokens {
+  readonly scope: RateLimitScope;
+  /** Tokens this instance leased and has not spent yet. */
+  tokens: number;
+  /** The shared bucket was empty: do not ask again before this time. */
+  refusedUntil: number;
+}
+
+/**
+ * Buckets shared by every router instance (see `RateLimitStore`). Each
+ * instance spends tokens it leased in batches of a tenth of the burst; when
+ * a bucket is empty the refusal is remembered until a token is due, so a
+ * flood of frames does not become a flood of DynamoDB calls.
+ */
+export class SharedRateLimiter implements RateLimiter {
+  private readonly leased = new Map<string, LeasedTokens>();
+
+  constructor(
+    private readonly store: RateLimitStore,
+    private readonly limits: Readonly<Record<RateLimitScope, RateLimitSetting>>,
+    private readonly maxEntries = 50_000,
+  ) {}
+
+  async take(keys: readonly RateLimitKey[], now: number): Promise<RateLimitDecision> {
+    const states = await Promise.all(keys.map((key) => this.ensureToken(key, now)));
+    const refused = states.find((state) => state.tokens < 1);
+    if (refused) {
+      return { allowed: false, retryAfterMs: Math.max(1, refused.refusedUntil - now), scope: refused.scope };
+    }
+    for (const state of states) state.tokens -= 1;
+    return { allowed: true, retryAfterMs: 0 };
+  }
+
+  private async ensureToken({ scope, key }: RateLimitKey, now: number): Promise<LeasedTokens> {
+    const id = `${scope}#${key}`;
+    let state = this.leased.get(id);
+    if (!state) {
+      if (this.leased.size >= this.maxEntries) this.leased.delete(this.leased.keys().next().value as string);
+      state = { scope, tokens: 0, refusedUntil: 0 };
+      this.leased.set(id, state);
+    }
+    if (state.tokens < 1 && now >= state.refusedUntil) {
+      const limit = this.limits[scope];
+      const lease = await this.store.lease(id, Math.max(1, Math.ceil(limit.burst / 10)), limit, now);
+      state.tokens += lease.granted;
+      state.refusedUntil = lease.granted > 0 ? 0 : now + lease.retryAfterMs;
+    }
+    return state;
   }
 }

@@ -47,7 +47,7 @@ export async function routeMessage(deps: StreamerDeps, frame: IncomingFrame): Pr
   try {
     const identity = await identityOf(deps, frame.connectionId);
     deps.logger.appendKeys({ tenantId: identity.tenantId, userId: identity.userId });
-    const limit = deps.rateLimiter.take(
+    const limit = await deps.rateLimiter.take(
       [
         { scope: 'connection', key: frame.connectionId },
         { scope: 'user', key: `${identity.tenantId}#${identity.userId}` },
