@@ -16,26 +16,39 @@ describe('ProgressBatcher', () => {
 
   const settle = () => jest.advanceTimersByTimeAsync(0);
 
-  it('collapses reports within 200 ms into one message with the latest state', async () => {
+  it('sends the first report at once, then collapses reports within 200 ms into one message with the latest state', async () => {
     batcher.report(0.1, 'a');
+    await settle();
+    expect(sent).toEqual([{ progress: 0.1, message: 'a' }]);
     batcher.report(0.2, 'b');
+    batcher.report(0.3, 'c');
     await jest.advanceTimersByTimeAsync(199);
-    expect(sent).toHaveLength(0);
+    expect(sent).toHaveLength(1);
     await jest.advanceTimersByTimeAsync(1);
-    expect(sent).toEqual([{ progress: 0.2, message: 'b' }]);
+    expect(sent).toEqual([{ progress: 0.1, message: 'a' }, { progress: 0.3, message: 'c' }]);
+  });
+
+  it('sends a report at once when nothing went out for a whole window (slow jobs are not delayed)', async () => {
+    batcher.report(0.1);
+    await jest.advanceTimersByTimeAsync(500);
+    batcher.report(0.2);
+    await settle();
+    expect(sent.map((u) => u.progress)).toEqual([0.1, 0.2]);
   });
 
   it('flushes early once 5 updates are pending', async () => {
-    for (let i = 1; i <= 5; i++) batcher.report(i / 100);
+    batcher.report(0.01);
+    for (let i = 2; i <= 6; i++) batcher.report(i / 100);
     await settle();
-    expect(sent).toEqual([{ progress: 0.05 }]);
+    expect(sent).toEqual([{ progress: 0.01 }, { progress: 0.06 }]);
   });
 
   it('flushes at once when progress reaches 90 %', async () => {
+    batcher.report(0.1);
     batcher.report(0.5);
     batcher.report(0.9, 'almost');
     await settle();
-    expect(sent).toEqual([{ progress: 0.9, message: 'almost' }]);
+    expect(sent).toEqual([{ progress: 0.1 }, { progress: 0.9, message: 'almost' }]);
   });
 
   it('never lets progress decrease and clamps to [0, 1]', async () => {
@@ -44,7 +57,7 @@ describe('ProgressBatcher', () => {
     await jest.advanceTimersByTimeAsync(200);
     batcher.report(7);
     await settle();
-    expect(sent.map((u) => u.progress)).toEqual([0.6, 1]);
+    expect(sent.map((u) => u.progress)).toEqual([0.6, 0.6, 1]);
   });
 
   it('ignores NaN and passes metadata through', async () => {
@@ -62,10 +75,10 @@ describe('ProgressBatcher', () => {
     expect(sent).toEqual([{ progress: 0.2 }]);
   });
 
-  it('costs 20 messages for 100 back-to-back reports', async () => {
+  it('costs 21 messages for 100 back-to-back reports (the first, then batches of 5)', async () => {
     for (let i = 1; i <= 100; i++) batcher.report(i / 200);
     await batcher.close();
-    expect(sent).toHaveLength(20);
+    expect(sent).toHaveLength(21);
   });
 
   it('keeps messages in report order when a send is slow', async () => {

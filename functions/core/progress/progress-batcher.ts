@@ -2,7 +2,9 @@
  * Batches progress reports so a chatty handler costs few PostToConnection
  * calls: updates within a 200 ms window collapse into one message carrying
  * the latest state; a batch flushes early at 5 updates, at once when
- * progress reaches 90 %, and on close. Progress never decreases.
+ * progress reaches 90 %, and on close. A report that comes when nothing was
+ * sent for a whole window goes out at once, so the first sign of life (and
+ * a slow job's every step) is not delayed. Progress never decreases.
  */
 import type { JsonObject } from '../protocol/messages';
 import type { ProgressReporter } from '../handlers/define-handler';
@@ -27,11 +29,16 @@ export class ProgressBatcher implements ProgressReporter {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private sending: Promise<void> = Promise.resolve();
   private closed = false;
+  private lastSentAt = Number.NEGATIVE_INFINITY;
   private readonly windowMs: number;
   private readonly maxUpdates: number;
   private readonly flushAt: number;
 
-  constructor(private readonly deliver: (update: ProgressUpdate) => Promise<void>, options: ProgressBatcherOptions = {}) {
+  constructor(
+    private readonly deliver: (update: ProgressUpdate) => Promise<void>,
+    options: ProgressBatcherOptions = {},
+    private readonly now: () => number = Date.now,
+  ) {
     this.windowMs = options.windowMs ?? PROGRESS_BATCHING.windowMs;
     this.maxUpdates = options.maxUpdatesPerBatch ?? PROGRESS_BATCHING.maxUpdatesPerBatch;
     this.flushAt = options.flushAtFraction ?? PROGRESS_BATCHING.flushAtFraction;
@@ -51,7 +58,8 @@ export class ProgressBatcher implements ProgressReporter {
       ...(metadata !== undefined ? { metadata } : {}),
     };
     this.pendingCount++;
-    if (this.pendingCount >= this.maxUpdates || this.latest.progress >= this.flushAt) {
+    const idle = this.timer === undefined && this.now() - this.lastSentAt >= this.windowMs;
+    if (idle || this.pendingCount >= this.maxUpdates || this.latest.progress >= this.flushAt) {
       this.flush();
     } else if (this.timer === undefined) {
       this.timer = setTimeout(() => this.flush(), this.windowMs);
@@ -64,6 +72,7 @@ export class ProgressBatcher implements ProgressReporter {
     this.timer = undefined;
     if (this.pendingCount === 0) return;
     this.pendingCount = 0;
+    this.lastSentAt = this.now();
     const update = this.latest;
     // Chained so messages leave in report order even when a send is slow.
     this.sending = this.sending.then(() => this.deliver(update)).catch(() => undefined);
