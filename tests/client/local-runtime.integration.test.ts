@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { StreamerClient, StreamerError, type ProgressMessage, type StreamerClientOptions } from '../../client/node';
 import { REPO_ROOT, startLocalRuntime, type LocalRuntimeHandle } from '../support/local-runtime';
+import { caught } from './caught';
 
 jest.setTimeout(60_000);
 
@@ -28,15 +29,6 @@ function connect(options: StreamerClientOptions = {}, who = { sub: 'alice', tena
   return client;
 }
 
-async function caught(promise: Promise<unknown>): Promise<StreamerError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(StreamerError);
-    return error as StreamerError;
-  }
-  throw new Error('expected a rejection');
-}
 
 const waitFor = async (condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> => {
   const deadline = Date.now() + timeoutMs;

@@ -5,6 +5,7 @@
  */
 import { StreamerClient, StreamerError, type DisconnectInfo, type ProgressMessage, type StreamerClientOptions } from '../../client/node';
 import { FakeStreamerServer, sleep, withTimeout, type ClientFrame } from './fake-server';
+import { caught } from './caught';
 
 let server: FakeStreamerServer;
 const clients: StreamerClient[] = [];
@@ -28,15 +29,6 @@ function ackEverything(frame: ClientFrame, socket: import('ws').WebSocket): stri
   return requestId;
 }
 
-async function caught(promise: Promise<unknown>): Promise<StreamerError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(StreamerError);
-    return error as StreamerError;
-  }
-  throw new Error('expected a rejection');
-}
 
 beforeEach(async () => {
   server = await FakeStreamerServer.start();
