@@ -49,8 +49,8 @@ it(`recovers ${JOBS} jobs after SIGKILL: every request ends once, none twice`, a
       expect(ack.type).toBe('ack');
       requestIds.push(ack.requestId!);
     }
-    // Kill once most jobs are running (they report progress) and none has finished.
-    await waitUntil(() => new Set((socket.received as Message[]).filter((m) => m.type === 'progress').map((m) => m.requestId)).size >= JOBS / 2, 30_000);
+    // Kill once many jobs are running (they report progress); the local runtime runs at most 100 at once.
+    await waitUntil(() => new Set((socket.received as Message[]).filter((m) => m.type === 'progress').map((m) => m.requestId)).size >= Math.min(JOBS / 2, 50), 30_000);
     const finishedBeforeCrash = (socket.received as Message[]).filter((m) => m.type === 'result').length;
     first.process.kill('SIGKILL');
     await new Promise((resolve) => first.process.once('exit', resolve));
