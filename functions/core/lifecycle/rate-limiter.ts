@@ -78,26 +78,34 @@ interface LeasedTokens {
 }
 
 /**
- * Buckets shared by every router instance (see `RateLimitStore`). Each
- * instance spends tokens it leased in batches of a tenth of the burst; when
- * a bucket is empty the refusal is remembered until a token is due, so a
- * flood of frames does not become a flood of DynamoDB calls.
+ * Per-user and per-tenant buckets shared by every router instance (see
+ * `RateLimitStore`): each instance spends tokens it leased in batches of a
+ * tenth of the burst, and remembers a refusal until the bucket refills, so a
+ * flood of frames does not become a flood of DynamoDB calls. The
+ * per-connection bucket stays in this instance's memory: a new connection
+ * costs no DynamoDB call, and the user's bucket bounds a connection anyway.
  */
 export class SharedRateLimiter implements RateLimiter {
   private readonly leased = new Map<string, LeasedTokens>();
+  private readonly local: InMemoryRateLimiter;
 
   constructor(
     private readonly store: RateLimitStore,
     private readonly limits: Readonly<Record<RateLimitScope, RateLimitSetting>>,
     private readonly maxEntries = 50_000,
-  ) {}
+  ) {
+    this.local = new InMemoryRateLimiter(limits, maxEntries);
+  }
 
   async take(keys: readonly RateLimitKey[], now: number): Promise<RateLimitDecision> {
-    const states = await Promise.all(keys.map((key) => this.ensureToken(key, now)));
+    const sharedKeys = keys.filter((key) => key.scope !== 'connection');
+    const states = await Promise.all(sharedKeys.map((key) => this.ensureToken(key, now)));
     const refused = states.find((state) => state.tokens < 1);
     if (refused) {
       return { allowed: false, retryAfterMs: Math.max(1, refused.refusedUntil - now), scope: refused.scope };
     }
+    const local = await this.local.take(keys.filter((key) => key.scope === 'connection'), now);
+    if (!local.allowed) return local;
     for (const state of states) state.tokens -= 1;
     return { allowed: true, retryAfterMs: 0 };
   }

@@ -2,7 +2,8 @@
  * Batches progress reports so a chatty handler costs few PostToConnection
  * calls: updates within a 200 ms window collapse into one message carrying
  * the latest state; a batch flushes early at 5 updates, at once when
- * progress reaches 90 %, and on close. A report that comes when nothing was
+ * progress first reaches 90 % (the "almost done" moment; later reports are
+ * batched again), and on close. A report that comes when nothing was
  * sent for a whole window goes out at once, so the first sign of life (and
  * a slow job's every step) is not delayed. Progress never decreases.
  */
@@ -30,6 +31,7 @@ export class ProgressBatcher implements ProgressReporter {
   private sending: Promise<void> = Promise.resolve();
   private closed = false;
   private lastSentAt = Number.NEGATIVE_INFINITY;
+  private reachedFlushAt = false;
   private readonly windowMs: number;
   private readonly maxUpdates: number;
   private readonly flushAt: number;
@@ -59,7 +61,9 @@ export class ProgressBatcher implements ProgressReporter {
     };
     this.pendingCount++;
     const idle = this.timer === undefined && this.now() - this.lastSentAt >= this.windowMs;
-    if (idle || this.pendingCount >= this.maxUpdates || this.latest.progress >= this.flushAt) {
+    const crossedFlushAt = !this.reachedFlushAt && this.latest.progress >= this.flushAt;
+    if (crossedFlushAt) this.reachedFlushAt = true;
+    if (idle || crossedFlushAt || this.pendingCount >= this.maxUpdates) {
       this.flush();
     } else if (this.timer === undefined) {
       this.timer = setTimeout(() => this.flush(), this.windowMs);
