@@ -1,0 +1,225 @@
+/**
+ * The real core lifecycle, in this process, on a real DynamoDB Local, with
+ * counters where AWS would bill: the router's `routeMessage`, the stream
+ * consumer's `claimAndDispatch`, the worker's `runClaimedRequest`, and
+ * `$connect`/`$disconnect`. Settings are the functions' defaults
+ * (`readRuntimeSettings`), so leases, cancel polls, heartbeats and
+ * rate-limit token leases run as deployed. Each job comes from a new
+ * connection (its first request leases that connection's tokens).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ulid } from 'ulid';
+import * as z from 'zod';
+import { defineHandler, pause } from '../../functions/core';
+import { TokenVerifier } from '../../functions/core/auth/verify-token';
+import { systemClock } from '../../functions/core/clock';
+import { HandlerRegistry } from '../../functions/core/handlers/handler-registry';
+import { claimAndDispatch } from '../../functions/core/lifecycle/claim-and-dispatch';
+import { closeConnection, openConnection } from '../../functions/core/lifecycle/connection-lifecycle';
+import type { StreamerDeps } from '../../functions/core/lifecycle/deps';
+import { InMemoryRateLimiter, SharedRateLimiter } from '../../functions/core/lifecycle/rate-limiter';
+import { routeMessage } from '../../functions/core/lifecycle/route-message';
+import { noMetrics, silentLogger } from '../../functions/core/observability';
+import { ENV, readRuntimeSettings } from '../../functions/core/runtime-env';
+import { CachedConnectionStore } from '../../functions/core/stores/cached-connection-store';
+import { DynamoConnectionStore } from '../../functions/core/stores/connection-store';
+import { DynamoRateLimitStore } from '../../functions/core/stores/rate-limit-store';
+import { DynamoRequestStore } from '../../functions/core/stores/request-store';
+import { DynamoSubscriptionStore } from '../../functions/core/stores/subscription-store';
+import { mintDevToken } from '../../local/dev-token';
+import { type DynamoDbLocal, startDynamoDbLocal } from '../../local/dynamodb-local';
+import { ensureTables, type LocalTable } from '../../local/tables';
+import { CountingDispatcher, CountingNotifier, type DynamoCall, DynamoCallCounter, type PostedMessage } from './counting';
+
+const SECRET = 'bench-cost-secret';
+
+/** The job whose cost is counted: `reports` progress reports, `gapMs` apart, then a small result. */
+export const PROGRESS_JOB = defineHandler({
+  name: 'bench_progress',
+  description: 'Reports progress `reports` times, `gapMs` apart (benchmark only).',
+  payload: z.object({ reports: z.number().int().min(1).max(10_000), gapMs: z.number().int().min(0).max(10_000) }),
+  shouldQueue: () => true,
+  async process({ payload, progress, signal }) {
+    const began = Date.now();
+    for (let i = 1; i <= payload.reports; i++) {
+      progress.report(i / payload.reports, `Step ${i} of ${payload.reports}`);
+      if (payload.gapMs > 0) await pause(payload.gapMs, signal);
+    }
+    return { reports: payload.reports, handlerMs: Date.now() - began };
+  },
+});
+
+export interface LambdaRun {
+  readonly fn: 'router' | 'processor (stream)' | 'processor (worker)' | 'connect' | 'disconnect';
+  readonly ms: number;
+}
+
+export interface CountedRun {
+  readonly dynamo: DynamoCall[];
+  readonly posted: PostedMessage[];
+  readonly lambda: LambdaRun[];
+  readonly streamRecords: number;
+  readonly streamRecordsPassingFilter: number;
+  readonly handlerMs: number;
+}
+
+export interface CostHarness {
+  runJob(reports: number, gapMs: number): Promise<CountedRun>;
+  connectAndDisconnect(): Promise<CountedRun>;
+  stop(): Promise<void>;
+}
+
+export async function startCostHarness(): Promise<CostHarness> {
+  const db: DynamoDbLocal = await startDynamoDbLocal();
+  const awsConfig = { endpoint: db.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+  const client = new DynamoDBClient(awsConfig);
+  const streams = new DynamoDBStreamsClient(awsConfig);
+  try {
+    const tables: LocalTable[] = await ensureTables(client);
+    const nameOf = (logical: string): string => tables.find((t) => t.shape.logicalName === logical)!.name;
+    const shortName = (physical: string): string => tables.find((t) => t.name === physical)?.shape.logicalName ?? physical;
+    // The same client options as composeDeps.
+    const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
+    const counter = new DynamoCallCounter(doc, shortName);
+    const settings = readRuntimeSettings({
+      [ENV.connectionsTable]: nameOf('connections'),
+      [ENV.requestsTable]: nameOf('requests'),
+      [ENV.subscriptionsTable]: nameOf('subscriptions'),
+      [ENV.rateLimitsTable]: nameOf('rate-limits'),
+      [ENV.managementEndpoint]: 'https://example.execute-api.us-east-1.amazonaws.com/prod',
+      [ENV.workerFunction]: 'streamer-processor',
+    });
+    const notifier = new CountingNotifier();
+    const dispatcher = new CountingDispatcher();
+    const deps: StreamerDeps = {
+      settings,
+      registry: new HandlerRegistry([PROGRESS_JOB]),
+      connections: new CachedConnectionStore(new DynamoConnectionStore(doc, settings.tables.connections)),
+      requests: new DynamoRequestStore(doc, settings.tables.requests),
+      subscriptions: new DynamoSubscriptionStore(doc, settings.tables.subscriptions),
+      notifier,
+      dispatcher,
+      verifier: new TokenVerifier({ kind: 'secret', secret: SECRET }),
+      // As composeDeps wires it: shared buckets when the rate-limits table is configured (it is on AWS and locally).
+      rateLimiter: settings.tables.rateLimits
+        ? new SharedRateLimiter(new DynamoRateLimitStore(doc, settings.tables.rateLimits), settings.rateLimits)
+        : new InMemoryRateLimiter(settings.rateLimits),
+      clock: systemClock,
+      newId: ulid,
+      logger: silentLogger,
+      metrics: noMetrics,
+    };
+    dispatcher.deps = deps;
+    const requestsStream = tables.find((t) => t.shape.logicalName === 'requests')!.streamArn!;
+    const token = mintDevToken({ sub: 'cost', tenant: 'bench', secret: SECRET });
+    let sequence = 0;
+
+    const timed = async <T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> => {
+      const began = performance.now();
+      const value = await work();
+      return { value, ms: performance.now() - began };
+    };
+    const reset = (): void => {
+      counter.reset();
+      notifier.reset();
+      dispatcher.reset();
+    };
+    const open = async (connectionId: string): Promise<number> => {
+      const opened = await timed(() => openConnection(deps, { connectionId, queryStringParameters: { token } }));
+      if (!opened.value.accepted) throw new Error(`cost harness: connect refused (${opened.value.reason})`);
+      return opened.ms;
+    };
+
+    return {
+      async runJob(reports, gapMs) {
+        const connectionId = `cost-${++sequence}`;
+        await open(connectionId);
+        reset();
+        const clientId = `job-${sequence}`;
+        const routed = await timed(() =>
+          routeMessage(deps, {
+            connectionId,
+            body: JSON.stringify({ id: clientId, action: PROGRESS_JOB.name, payload: { reports, gapMs } }),
+            remainingTimeMs: 30_000,
+          }),
+        );
+        const ack = notifier.messages.find((m) => m.type === 'ack') as { requestId?: string } | undefined;
+        if (!ack?.requestId) throw new Error(`cost harness: no ack (${JSON.stringify(notifier.messages)})`);
+        // The event source mapping delivers the INSERT record (status queued) to the processor.
+        const consumed = await timed(() => claimAndDispatch(deps, [{ requestId: ack.requestId!, sequenceNumber: String(sequence) }]));
+        await dispatcher.idle();
+        const result = notifier.messages.find((m) => m.type === 'result') as { data?: { handlerMs?: number } } | undefined;
+        if (!result) throw new Error(`cost harness: the job did not complete (${JSON.stringify(notifier.messages.at(-1))})`);
+        const records = await streamRecordsOf(streams, requestsStream, ack.requestId);
+        const run: CountedRun = {
+          dynamo: [...counter.calls],
+          posted: [...notifier.posted],
+          lambda: [
+            { fn: 'router', ms: routed.ms },
+            { fn: 'processor (stream)', ms: consumed.ms },
+            ...dispatcher.runs.map((r) => ({ fn: 'processor (worker)' as const, ms: r.ms ?? Number.NaN })),
+          ],
+          streamRecords: records.all,
+          streamRecordsPassingFilter: records.queued,
+          handlerMs: result.data?.handlerMs ?? 0,
+        };
+        await closeConnection(deps, connectionId);
+        return run;
+      },
+
+      async connectAndDisconnect() {
+        const connectionId = `cost-conn-${++sequence}`;
+        reset();
+        const connectMs = await open(connectionId);
+        const closed = await timed(() => closeConnection(deps, connectionId));
+        return {
+          dynamo: [...counter.calls],
+          posted: [...notifier.posted],
+          lambda: [
+            { fn: 'connect', ms: connectMs },
+            { fn: 'disconnect', ms: closed.ms },
+          ],
+          streamRecords: 0,
+          streamRecordsPassingFilter: 0,
+          handlerMs: 0,
+        };
+      },
+
+      async stop() {
+        client.destroy();
+        streams.destroy();
+        await db.stop();
+      },
+    };
+  } catch (error) {
+    client.destroy();
+    streams.destroy();
+    await db.stop();
+    throw error;
+  }
+}
+
+/** Reads the requests table's stream (as Lambda's poller would) and counts this request's records. */
+async function streamRecordsOf(streams: DynamoDBStreamsClient, streamArn: string, requestId: string): Promise<{ all: number; queued: number }> {
+  let all = 0;
+  let queued = 0;
+  const description = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
+  for (const shard of description.StreamDescription?.Shards ?? []) {
+    let iterator = (await streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+    // An open shard always hands back a next iterator: stop at the first empty page (bounded).
+    for (let page = 0; iterator && page < 1000; page++) {
+      const out = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
+      const records = out.Records ?? [];
+      for (const record of records) {
+        if (record.dynamodb?.Keys?.request_id?.S !== requestId) continue;
+        all++;
+        if (record.dynamodb.NewImage?.status?.S === 'queued') queued++;
+      }
+      if (records.length === 0) break;
+      iterator = out.NextShardIterator;
+    }
+  }
+  return { all, queued };
+}

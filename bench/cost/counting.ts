@@ -1,0 +1,130 @@
+/**
+ * Counting stand-ins for what a request costs on AWS. DynamoDB is the real
+ * DynamoDB Local: only the client's `send` is wrapped, to record each call
+ * (API, table, outcome) and the capacity DynamoDB itself reports
+ * (`ReturnConsumedCapacity: INDEXES`, index writes included). The
+ * management API and Lambda's async invoke cannot run here: a notifier and a
+ * dispatcher count what would have been sent.
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { RunRequestEvent, WorkDispatcher } from '../../functions/core/dispatcher';
+import type { StreamerDeps } from '../../functions/core/lifecycle/deps';
+import { runClaimedRequest } from '../../functions/core/lifecycle/run-claimed-request';
+import type { Notifier, SendOutcome } from '../../functions/core/notify/notifier';
+import type { ServerMessage } from '../../functions/core/protocol/messages';
+
+/** DynamoDB API names of the document client's commands. */
+const API_NAMES: Readonly<Record<string, string>> = {
+  PutCommand: 'PutItem',
+  GetCommand: 'GetItem',
+  UpdateCommand: 'UpdateItem',
+  DeleteCommand: 'DeleteItem',
+  QueryCommand: 'Query',
+  ScanCommand: 'Scan',
+  BatchWriteCommand: 'BatchWriteItem',
+  BatchGetCommand: 'BatchGetItem',
+  TransactWriteCommand: 'TransactWriteItems',
+  TransactGetCommand: 'TransactGetItems',
+};
+const WRITE_APIS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
+
+export interface DynamoCall {
+  readonly api: string;
+  readonly table: string;
+  readonly kind: 'read' | 'write';
+  /** Capacity units DynamoDB reported (table and indexes); a failed conditional write is counted as 1. */
+  readonly units: number;
+  readonly outcome: 'ok' | string;
+  readonly ms: number;
+}
+
+interface ConsumedCapacityLike {
+  readonly TableName?: string;
+  readonly CapacityUnits?: number;
+}
+
+/** Wraps `doc.send` in place; every call lands in `calls`. */
+export class DynamoCallCounter {
+  readonly calls: DynamoCall[] = [];
+
+  constructor(doc: DynamoDBDocumentClient, private readonly shortName: (table: string) => string) {
+    const original = doc.send.bind(doc) as (command: unknown) => Promise<unknown>;
+    const counter = this;
+    (doc as unknown as { send: (command: unknown) => Promise<unknown> }).send = async function countedSend(command: unknown): Promise<unknown> {
+      const name = (command as object).constructor.name;
+      const api = API_NAMES[name] ?? name.replace(/Command$/, '');
+      const input = (command as { input: Record<string, unknown> }).input;
+      const tables = typeof input.TableName === 'string' ? [input.TableName] : Object.keys((input.RequestItems as object | undefined) ?? {});
+      input.ReturnConsumedCapacity = 'INDEXES';
+      const kind = WRITE_APIS.has(api) ? 'write' : 'read';
+      const began = performance.now();
+      try {
+        const out = (await original(command)) as { ConsumedCapacity?: ConsumedCapacityLike | ConsumedCapacityLike[] };
+        const consumed = Array.isArray(out.ConsumedCapacity) ? out.ConsumedCapacity : out.ConsumedCapacity ? [out.ConsumedCapacity] : [];
+        const ms = performance.now() - began;
+        for (const table of tables) {
+          const units = consumed.filter((c) => c.TableName === table).reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
+          counter.calls.push({ api, table: shortName(table), kind, units, outcome: 'ok', ms });
+        }
+        return out;
+      } catch (error) {
+        const ms = performance.now() - began;
+        // AWS charges a refused conditional write at least one write unit.
+        for (const table of tables) counter.calls.push({ api, table: shortName(table), kind, units: kind === 'write' ? 1 : 0.5, outcome: (error as Error).name, ms });
+        throw error;
+      }
+    };
+  }
+
+  reset(): void {
+    this.calls.length = 0;
+  }
+}
+
+export interface PostedMessage {
+  readonly connectionId: string;
+  readonly type: string;
+  readonly bytes: number;
+}
+
+/** Stands in for `ApiGatewayNotifier`: one entry per PostToConnection call. */
+export class CountingNotifier implements Notifier {
+  readonly posted: PostedMessage[] = [];
+  readonly messages: ServerMessage[] = [];
+
+  async send(connectionId: string, message: ServerMessage): Promise<SendOutcome> {
+    this.posted.push({ connectionId, type: message.type, bytes: Buffer.byteLength(JSON.stringify(message)) });
+    this.messages.push(message);
+    return 'sent';
+  }
+
+  reset(): void {
+    this.posted.length = 0;
+    this.messages.length = 0;
+  }
+}
+
+/** Stands in for Lambda's async invoke of the worker: runs it here and times it. */
+export class CountingDispatcher implements WorkDispatcher {
+  deps!: StreamerDeps;
+  readonly runs: Array<{ promise: Promise<void>; ms?: number }> = [];
+  /** The processor's timeout (900 s): what the worker's budget counts down from. */
+  private readonly budgetMs = 900_000;
+
+  async dispatch(event: RunRequestEvent): Promise<void> {
+    const began = performance.now();
+    const run: { promise: Promise<void>; ms?: number } = { promise: Promise.resolve() };
+    run.promise = runClaimedRequest(this.deps, event, () => this.budgetMs - (performance.now() - began)).then(() => {
+      run.ms = performance.now() - began;
+    });
+    this.runs.push(run);
+  }
+
+  async idle(): Promise<void> {
+    for (let seen = 0; seen < this.runs.length; seen = this.runs.length) await Promise.all(this.runs.slice(seen).map((run) => run.promise));
+  }
+
+  reset(): void {
+    this.runs.length = 0;
+  }
+}

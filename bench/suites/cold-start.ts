@@ -1,0 +1,69 @@
+/**
+ * Section 6: what a cold Lambda container pays for each function bundle:
+ * its size, and the time to `require` it (module init included), measured
+ * in a fresh `node` process per run and reported as the median. The first
+ * invocation's client set-up (composeDeps) is not included: it needs a
+ * configured environment and runs on the first event.
+ */
+import { spawnSync } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BenchContext } from '../lib/context';
+import { count, type Figure, type SectionResult } from '../lib/report';
+import { REPO_ROOT } from '../lib/runtime';
+import { median } from '../lib/stats';
+
+export const FUNCTIONS = ['connect', 'disconnect', 'router', 'processor'] as const;
+const BUNDLE_LIMIT_BYTES = 1_000_000;
+const INIT_LIMIT_MS = 100;
+
+const PROBE = `
+const started = process.hrtime.bigint();
+require(process.argv[1]);
+const loaded = process.hrtime.bigint();
+process.stdout.write(JSON.stringify({ requireMs: Number(loaded - started) / 1e6, heapMiB: process.memoryUsage().heapUsed / 1048576 }));
+`;
+
+function probe(bundle: string | undefined): { requireMs: number; processMs: number; heapMiB: number } {
+  const began = performance.now();
+  const args = bundle ? ['-e', PROBE, bundle] : ['-e', 'process.stdout.write(JSON.stringify({ requireMs: 0, heapMiB: 0 }))'];
+  const out = spawnSync(process.execPath, args, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', AWS_REGION: 'us-east-1' },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  const processMs = performance.now() - began;
+  if (out.status !== 0) throw new Error(`cold start probe of ${bundle ?? 'node'} failed: ${out.stderr}`);
+  const parsed = JSON.parse(out.stdout) as { requireMs: number; heapMiB: number };
+  return { ...parsed, processMs };
+}
+
+export async function measureColdStart(context: BenchContext): Promise<SectionResult> {
+  const runs = context.quick ? 3 : 7;
+  const baseline = median(Array.from({ length: runs }, () => probe(undefined).processMs));
+  const functions = FUNCTIONS.map((fn) => {
+    const bundle = join(REPO_ROOT, 'dist', fn, 'index.js');
+    const bytes = statSync(bundle).size;
+    const samples = Array.from({ length: runs }, () => probe(bundle));
+    return {
+      fn,
+      bytes,
+      requireMs: Math.round(median(samples.map((s) => s.requireMs)) * 10) / 10,
+      processMs: Math.round(median(samples.map((s) => s.processMs)) * 10) / 10,
+      heapMiB: Math.round(median(samples.map((s) => s.heapMiB)) * 10) / 10,
+      samplesMs: samples.map((s) => Math.round(s.requireMs * 10) / 10),
+    };
+  });
+  for (const f of functions) context.log(`  ${f.fn}: ${(f.bytes / 1024).toFixed(1)} KiB, require + init ${f.requireMs} ms (median of ${runs})`);
+  const figures: Figure[] = functions.map((f) => ({
+    section: '6 Cold start',
+    name: `${f.fn}: bundle size, require + init (median of ${runs})`,
+    value: `${count(f.bytes / 1024, 1)} KiB, ${f.requireMs} ms`,
+    target: '≤ 1 MB and ≤ 100 ms',
+    met: f.bytes <= BUNDLE_LIMIT_BYTES && f.requireMs <= INIT_LIMIT_MS,
+    note: f.fn === 'connect' ? `a bare \`node -e\` process takes ${baseline.toFixed(0)} ms to start and exit on this machine (Lambda's own runtime start, not counted)` : undefined,
+    data: f,
+  }));
+  return { figures, details: { runs, nodeProcessBaselineMs: Math.round(baseline), functions } };
+}
