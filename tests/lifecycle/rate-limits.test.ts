@@ -86,4 +86,14 @@ describe('rate limits shared by every router instance', () => {
     expect(decisions[2]).toMatchObject({ allowed: false, scope: 'user', retryAfterMs: expect.any(Number) });
     expect(counted.calls()).toBeLessThanOrEqual(6);
   });
+
+  it('serves 100 concurrent first requests with a few growing leases and never overdraws', async () => {
+    const counted = countingStore();
+    const limiter = new SharedRateLimiter(counted.store, { ...limits, user: { ratePerSecond: 0.01, burst: 50 } });
+    const now = Date.now();
+    const decisions = await Promise.all(Array.from({ length: 100 }, () => limiter.take(keys('gina'), now)));
+    expect(decisions.filter((d) => d.allowed)).toHaveLength(50);
+    // One lease at a time per bucket, growing 1, 2, 4, 5, 5 …: about a dozen per bucket, not one per request.
+    expect(counted.calls()).toBeLessThan(40);
+  });
 });

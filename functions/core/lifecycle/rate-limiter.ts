@@ -75,12 +75,17 @@ interface LeasedTokens {
   tokens: number;
   /** The shared bucket was empty: do not ask again before this time. */
   refusedUntil: number;
+  /** Size of the next lease: starts at 1 and doubles while this instance keeps spending, up to a tenth of the burst. */
+  nextLease: number;
+  /** The lease being fetched: concurrent requests wait for it instead of each leasing. */
+  pending?: Promise<void>;
 }
 
 /**
  * Per-user and per-tenant buckets shared by every router instance (see
- * `RateLimitStore`): each instance spends tokens it leased in batches of a
- * tenth of the burst, and remembers a refusal until the bucket refills, so a
+ * `RateLimitStore`): each instance spends tokens it leased in batches that
+ * grow from one token to a tenth of the burst (an idle instance strands few
+ * tokens), one lease at a time per bucket, and remembers a refusal until the bucket refills, so a
  * flood of frames does not become a flood of DynamoDB calls. The
  * per-connection bucket stays in this instance's memory: a new connection
  * costs no DynamoDB call, and the user's bucket bounds a connection anyway.
@@ -99,31 +104,44 @@ export class SharedRateLimiter implements RateLimiter {
 
   async take(keys: readonly RateLimitKey[], now: number): Promise<RateLimitDecision> {
     const sharedKeys = keys.filter((key) => key.scope !== 'connection');
-    const states = await Promise.all(sharedKeys.map((key) => this.ensureToken(key, now)));
-    const refused = states.find((state) => state.tokens < 1);
+    const reservations = await Promise.all(sharedKeys.map((key) => this.reserveToken(key, now)));
+    const giveBack = (): void => {
+      for (const { state, reserved } of reservations) if (reserved) state.tokens += 1;
+    };
+    const refused = reservations.find(({ reserved }) => !reserved);
     if (refused) {
-      return { allowed: false, retryAfterMs: Math.max(1, refused.refusedUntil - now), scope: refused.scope };
+      giveBack();
+      return { allowed: false, retryAfterMs: Math.max(1, refused.state.refusedUntil - now), scope: refused.state.scope };
     }
     const local = await this.local.take(keys.filter((key) => key.scope === 'connection'), now);
-    if (!local.allowed) return local;
-    for (const state of states) state.tokens -= 1;
-    return { allowed: true, retryAfterMs: 0 };
+    if (!local.allowed) giveBack();
+    return local.allowed ? { allowed: true, retryAfterMs: 0 } : local;
   }
 
-  private async ensureToken({ scope, key }: RateLimitKey, now: number): Promise<LeasedTokens> {
+  /** Takes one token of this bucket for the caller (leasing more if needed); `reserved: false` when the bucket is empty. */
+  private async reserveToken({ scope, key }: RateLimitKey, now: number): Promise<{ state: LeasedTokens; reserved: boolean }> {
     const id = `${scope}#${key}`;
     let state = this.leased.get(id);
     if (!state) {
       if (this.leased.size >= this.maxEntries) this.leased.delete(this.leased.keys().next().value as string);
-      state = { scope, tokens: 0, refusedUntil: 0 };
+      state = { scope, tokens: 0, refusedUntil: 0, nextLease: 1 };
       this.leased.set(id, state);
     }
-    if (state.tokens < 1 && now >= state.refusedUntil) {
-      const limit = this.limits[scope];
-      const lease = await this.store.lease(id, Math.max(1, Math.ceil(limit.burst / 10)), limit, now);
-      state.tokens += lease.granted;
-      state.refusedUntil = lease.granted > 0 ? 0 : now + lease.retryAfterMs;
+    while (state.tokens < 1 && now >= state.refusedUntil) {
+      if (!state.pending) state.pending = this.refill(id, state, now).finally(() => (state!.pending = undefined));
+      await state.pending;
     }
-    return state;
+    // Check and take in one synchronous step: concurrent callers cannot overdraw the lease.
+    if (state.tokens < 1) return { state, reserved: false };
+    state.tokens -= 1;
+    return { state, reserved: true };
+  }
+
+  private async refill(id: string, state: LeasedTokens, now: number): Promise<void> {
+    const limit = this.limits[state.scope];
+    const lease = await this.store.lease(id, state.nextLease, limit, now);
+    state.tokens += lease.granted;
+    state.refusedUntil = lease.granted > 0 ? 0 : now + lease.retryAfterMs;
+    state.nextLease = Math.min(Math.max(1, Math.ceil(limit.burst / 10)), state.nextLease * 2);
   }
 }
