@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import { DEV_JWT_SECRET } from '../../local/dev-token';
 import { startLocalRuntime, type LocalRuntimeHandle } from '../support/local-runtime';
 import { openSocket, type TestSocket } from '../support/socket-client';
+import { waitFor } from '../support/wait-for';
 
 jest.setTimeout(60_000);
 
@@ -165,7 +166,7 @@ describe('connections', () => {
     expect(await connectionRecord(connectionId)).toBeDefined();
     expect(await subscriptionsOf(connectionId)).toBe(1);
     await watcher.close();
-    await eventually(async () => (await connectionRecord(connectionId)) === undefined && (await subscriptionsOf(connectionId)) === 0);
+    await waitFor(async () => (await connectionRecord(connectionId)) === undefined && (await subscriptionsOf(connectionId)) === 0);
   });
 
   it('prunes a connection that vanished mid-job (410) and still completes the job', async () => {
@@ -177,7 +178,7 @@ describe('connections', () => {
     const watcher = await connect('dave');
     watcher.send({ id: 'st', action: 'subscribe', payload: { requestId: ack.requestId } });
     await watcher.next<Message>((m) => m.id === 'st' && m.type === 'result', 20_000);
-    await eventually(async () => (await connectionRecord(connectionId)) === undefined);
+    await waitFor(async () => (await connectionRecord(connectionId)) === undefined);
     await watcher.close();
   });
 });
@@ -201,12 +202,4 @@ async function subscriptionsOf(connectionId: string): Promise<number> {
     }),
   );
   return out.Count ?? 0;
-}
-
-async function eventually(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }

@@ -179,12 +179,3 @@ export async function stopDynamoDb(): Promise<void> {
   db = undefined;
   tablesReady = undefined;
 }
-
-/** Polls `condition` until it holds (a state reached by background work), failing after `timeoutMs`. */
-export async function waitFor(condition: () => Promise<boolean>, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}

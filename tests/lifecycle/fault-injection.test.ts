@@ -6,7 +6,8 @@ import { routeMessage } from '../../functions/core/lifecycle/route-message';
 import { sweepExpiredLeases } from '../../functions/core/lifecycle/sweep-expired-leases';
 import type { Notifier } from '../../functions/core/notify/notifier';
 import type { RequestStore } from '../../functions/core/stores/request-store';
-import { startHarness, stopDynamoDb, waitFor, type Harness } from './core-harness';
+import { waitFor } from '../support/wait-for';
+import { startHarness, stopDynamoDb, type Harness } from './core-harness';
 
 jest.setTimeout(30_000);
 
@@ -103,7 +104,7 @@ describe('faults injected into DynamoDB and the management API', () => {
     await h.expireLease(requestId);
     await sweepExpiredLeases(deps);
     await h.deliver(requestId);
-    await waitFor(async () => (await h.deps.requests.get(requestId, true))?.status === 'completed');
+    await waitFor(async () => (await h.deps.requests.get(requestId, true))?.status === 'completed', 8000);
     expect(h.notifier.finals(requestId)).toHaveLength(1);
     // At-least-once execution: the handler ran again after the lost write.
     expect(runs).toBe(2);
@@ -127,6 +128,6 @@ describe('faults injected into DynamoDB and the management API', () => {
     const second = await claimAndDispatch(deps, [{ requestId, sequenceNumber: '42' }]);
     expect(second.claimed).toBe(1);
     await h.dispatcher.idle();
-    await waitFor(async () => (await h.deps.requests.get(requestId, true))?.status === 'completed');
+    await waitFor(async () => (await h.deps.requests.get(requestId, true))?.status === 'completed', 8000);
   });
 });

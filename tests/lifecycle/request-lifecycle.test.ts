@@ -5,7 +5,8 @@ import { sweepExpiredLeases } from '../../functions/core/lifecycle/sweep-expired
 import { generateReport } from '../../functions/handlers/generate-report';
 import { echo } from '../../functions/handlers/echo';
 import type { AckMessage, ServerMessage } from '../../functions/core/protocol/messages';
-import { startHarness, stopDynamoDb, waitFor, type Harness } from './core-harness';
+import { waitFor } from '../support/wait-for';
+import { startHarness, stopDynamoDb, type Harness } from './core-harness';
 
 jest.setTimeout(30_000);
 
@@ -161,7 +162,7 @@ describe('request lifecycle on DynamoDB Local', () => {
   it('cancels a running request: the handler sees its abort signal and the request ends cancelled', async () => {
     const ack = await submit('conn-a', 'slow', { ms: 20_000 });
     const running = h.deliver(ack.requestId);
-    await waitFor(async () => (await h.deps.requests.get(ack.requestId, true))?.status === 'processing');
+    await waitFor(async () => (await h.deps.requests.get(ack.requestId, true))?.status === 'processing', 8000);
     const [reply] = await h.send('conn-a', { id: 'x2', action: 'cancel', payload: { requestId: ack.requestId } });
     expect(reply.type).toBe('cancelled');
     await running;

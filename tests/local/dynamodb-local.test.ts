@@ -19,6 +19,7 @@ import { type DynamoDbLocal, startDynamoDbLocal } from '../../local/dynamodb-loc
 import { DynamoDbStreamPoller } from '../../local/stream-poller';
 import { ensureTables, type LocalTable } from '../../local/tables';
 import { TtlSweeper } from '../../local/ttl-sweeper';
+import { waitFor } from '../support/wait-for';
 
 jest.setTimeout(30_000);
 
@@ -168,11 +169,3 @@ describe('the TTL sweeper', () => {
     expect(removal.userIdentity).toEqual({ type: 'Service', principalId: 'dynamodb.amazonaws.com' });
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { openSocket } from '../support/socket-client';
 import { startLocalRuntime } from '../support/local-runtime';
+import { waitFor } from '../support/wait-for';
 
 const JOBS = Number(process.env.STREAMER_CRASH_JOBS ?? 100);
 jest.setTimeout(180_000);
@@ -50,18 +51,18 @@ it(`recovers ${JOBS} jobs after SIGKILL: every request ends once, none twice`, a
       requestIds.push(ack.requestId!);
     }
     // Kill once many jobs are running (they report progress); the local runtime runs at most 100 at once.
-    await waitUntil(() => new Set((socket.received as Message[]).filter((m) => m.type === 'progress').map((m) => m.requestId)).size >= Math.min(JOBS / 2, 50), 30_000);
+    await waitFor(() => new Set((socket.received as Message[]).filter((m) => m.type === 'progress').map((m) => m.requestId)).size >= Math.min(JOBS / 2, 50), 30_000);
     const finishedBeforeCrash = (socket.received as Message[]).filter((m) => m.type === 'result').length;
     first.process.kill('SIGKILL');
     await new Promise((resolve) => first.process.once('exit', resolve));
-    await waitUntil(() => javaProcessesFor(persistDir) === 0, 10_000);
+    await waitFor(() => javaProcessesFor(persistDir) === 0, 10_000);
 
     const second = await startLocalRuntime({ env, persistDir });
     try {
       const watcher = await openSocket(`${second.wsUrl}?token=${second.mintToken({ sub: 'crash', tenant: 'acme' })}`);
       requestIds.forEach((requestId, i) => watcher.send({ id: `sub-${i}`, action: 'subscribe', payload: { requestId } }));
       const finals = () => (watcher.received as Message[]).filter((m) => m.type === 'result' || m.type === 'error');
-      await waitUntil(() => finals().length >= JOBS - finishedBeforeCrash, 120_000);
+      await waitFor(() => finals().length >= JOBS - finishedBeforeCrash, 120_000);
       // Let any duplicate that would come, come.
       await new Promise((resolve) => setTimeout(resolve, 3000));
 
@@ -90,11 +91,3 @@ it(`recovers ${JOBS} jobs after SIGKILL: every request ends once, none twice`, a
     rmSync(persistDir, { recursive: true, force: true });
   }
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

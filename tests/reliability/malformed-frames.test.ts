@@ -5,6 +5,7 @@
  */
 import { openSocket, type TestSocket } from '../support/socket-client';
 import { startLocalRuntime, type LocalRuntimeHandle } from '../support/local-runtime';
+import { waitFor } from '../support/wait-for';
 
 jest.setTimeout(120_000);
 
@@ -68,7 +69,7 @@ describe('malformed frames over a real socket', () => {
         else socket.socket.send(frame.binary, { binary: true });
       }
       const expected = Math.min(start + 50, frames.length);
-      await waitUntil(() => socket.received.length >= expected, 30_000);
+      await waitFor(() => socket.received.length >= expected, 30_000);
     }
     expect(closedEarly).toBe(false);
     expect(socket.received).toHaveLength(frames.length);
@@ -101,11 +102,3 @@ describe('malformed frames over a real socket', () => {
     await other.close();
   });
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for replies');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
