@@ -43,7 +43,5 @@ function defaultWrite(level: LogLevel, line: string): void {
 /** A logger that drops everything (tests, embedded use). */
 export const silentLogger: Logger = createLogger('silent');
 
-export function describeError(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
-}
+// The functions' one-line error description, so runtime and function logs read alike.
+export { describe as describeError } from '../functions/core/lifecycle/describe-error';

@@ -107,9 +107,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
 /** Rebuilds `dist/local/index.js` (as scripts/build.mjs does) when it is missing or stale. */
 export async function ensureLocalBundle(): Promise<void> {
-  // The runtime's sources: local/ and the cloud-shape modules it imports from functions/core.
-  const shared = ['cloud-shapes.ts', 'runtime-env.ts', 'errors.ts'].map((name) => join(REPO_ROOT, 'functions', 'core', name));
-  const newestSource = Math.max(...newestMtimes(join(REPO_ROOT, 'local')), ...shared.map((file) => statSync(file).mtimeMs));
+  // The runtime's sources: local/ and what it imports from functions/core (shapes, env, metric names, …).
+  const newestSource = Math.max(...newestMtimes(join(REPO_ROOT, 'local')), ...newestMtimes(join(REPO_ROOT, 'functions', 'core')));
   if (existsSync(LOCAL_BUNDLE) && statSync(LOCAL_BUNDLE).mtimeMs >= newestSource) return;
   const { build } = await import('esbuild');
   // Build beside the target and rename: parallel test workers never see a half-written bundle.
