@@ -16,7 +16,7 @@ import { StreamerFunctions } from './infra/functions';
 import { LeaseSweeperSchedule } from './infra/lease-sweeper';
 import { Monitoring } from './infra/monitoring';
 import { deploymentName } from './infra/naming';
-import { StreamWiring } from './infra/stream-wiring';
+import { StreamDeadLetters, StreamWiring } from './infra/stream-wiring';
 import { StreamerTables } from './infra/tables';
 import { WebSocketApi, WebSocketRoutes } from './infra/websocket-api';
 
@@ -26,7 +26,15 @@ const name = deploymentName(pulumi.getProject(), pulumi.getStack());
 
 const tables = new StreamerTables('streamer');
 const api = new WebSocketApi('streamer', { apiName: name, stageName: config.stageName });
-const functions = new StreamerFunctions('streamer', { deploymentName: name, bundles, config, tables, api });
+const deadLetters = new StreamDeadLetters('streamer');
+const functions = new StreamerFunctions('streamer', {
+  deploymentName: name,
+  bundles,
+  config,
+  tables,
+  api,
+  deadLetterQueueArn: deadLetters.queue.arn,
+});
 new WebSocketRoutes('streamer', {
   api,
   targets: { connect: functions.functions.connect, disconnect: functions.functions.disconnect, default: functions.functions.router },
@@ -37,7 +45,7 @@ new WebSocketRoutes('streamer', {
 const stream = new StreamWiring('streamer', {
   requestsTable: tables.byName.requests.table,
   processor: functions.functions.processor,
-  processorRole: functions.roles.processor,
+  deadLetterQueue: deadLetters.queue,
 });
 new LeaseSweeperSchedule('streamer', { processor: functions.functions.processor });
 const monitoring = new Monitoring('streamer', {

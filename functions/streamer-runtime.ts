@@ -7,6 +7,7 @@
  */
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { composeDeps, type ComposeOptions } from './core/compose-deps';
+import type { FunctionName } from './core/function-declarations';
 import type { StreamerDeps } from './core/lifecycle/deps';
 import { METRICS_NAMESPACE } from './core/metric-names';
 import type { Logger } from './core/observability';
@@ -35,8 +36,12 @@ export function withObservability<Event, Result>(handler: LambdaHandler<Event, R
 
 let deps: StreamerDeps | undefined;
 
-/** The container's dependencies; a misconfiguration throws here with the variable's name. */
-export function streamerDeps(options: Pick<ComposeOptions, 'dispatcher'> = {}): StreamerDeps {
-  deps ??= composeDeps({ registry, logger, metrics, instrumentClient: tracer && tracedClients(tracer), ...options });
+/**
+ * The container's dependencies, exactly what `functionName` declares; a
+ * misconfiguration throws here (a `ConfigurationError` naming the variable),
+ * which fails the invocation so that the function's error alarm sees it.
+ */
+export function streamerDeps(functionName: FunctionName, options: Pick<ComposeOptions, 'dispatcher'> = {}): StreamerDeps {
+  deps ??= composeDeps({ functionName, registry, logger, metrics, instrumentClient: tracer && tracedClients(tracer), ...options });
   return deps;
 }

@@ -6,9 +6,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 
-/** The four Lambda functions, in the order they meet a client. */
-export const FUNCTION_NAMES = ['connect', 'disconnect', 'router', 'processor'] as const;
-export type FunctionName = (typeof FUNCTION_NAMES)[number];
+import { FUNCTION_NAMES, type FunctionName } from '../functions/core/function-declarations';
+
+export { FUNCTION_NAMES, type FunctionName };
 
 /** Every bundle exports `handler` from `index.js`. */
 export const FUNCTION_HANDLER = 'index.handler';

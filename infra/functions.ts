@@ -1,29 +1,29 @@
 /**
  * The four Lambda functions, each with its own log group (retention from
- * config) and its own role that may do exactly what the function does: the
- * grants below are the function's whole reach into DynamoDB, the WebSocket
- * management API and Lambda.
+ * config), its own environment and its own role, both rendered from the
+ * function's declaration in `functions/core/function-declarations.ts` and
+ * from nothing else: a capability listed there is one variable set here and
+ * one grant, so the environment and the role cannot disagree with the code.
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { FUNCTION_DEFAULTS } from '../functions/core/cloud-shapes';
+import {
+  type Capability,
+  COMMON_ENV,
+  declarationOf,
+  FUNCTION_NAMES,
+  type FunctionName,
+  type SettingName,
+  TABLE_ENV,
+} from '../functions/core/function-declarations';
 import { ENV } from '../functions/core/runtime-env';
 import { formatRateLimit, type StackConfig } from './config';
-import { FUNCTION_HANDLER, FUNCTION_NAMES, type FunctionName } from './function-code';
+import { FUNCTION_HANDLER } from './function-code';
 import { METRICS_NAMESPACE } from './metrics-names';
-import type { StreamerTables, TableName } from './tables';
+import type { StreamerTables } from './tables';
 import type { WebSocketApi } from './websocket-api';
 
 export const LAMBDA_RUNTIME = 'nodejs22.x';
-
-
-/** The environment variable that carries each table's name (`runtime-env.ts`). */
-const TABLE_ENV: Readonly<Record<TableName, string>> = {
-  connections: ENV.connectionsTable,
-  requests: ENV.requestsTable,
-  subscriptions: ENV.subscriptionsTable,
-  'rate-limits': ENV.rateLimitsTable,
-};
 
 export interface PolicyStatement {
   readonly Sid: string;
@@ -32,56 +32,146 @@ export interface PolicyStatement {
   readonly Resource: readonly pulumi.Input<string>[];
 }
 
-interface GrantContext {
+/** What the grants and variables of a capability point at. */
+export interface CapabilityTargets {
   readonly tables: StreamerTables;
   readonly api: WebSocketApi;
-  /** The processor's own ARN, built from its name (referring to the function itself would be a cycle). */
-  readonly processorArn: pulumi.Output<string>;
+  /** The worker's ARN, built from its name (referring to the function itself would be a cycle). */
+  readonly workerArn: pulumi.Output<string>;
+  readonly workerName: string;
+  /** Where stream batches that fail every retry go. */
+  readonly deadLetterQueueArn: pulumi.Input<string>;
 }
 
 function dynamodb(Sid: string, actions: readonly string[], Resource: readonly pulumi.Input<string>[]): PolicyStatement {
   return { Sid, Effect: 'Allow', Action: actions.map((a) => `dynamodb:${a}`), Resource };
 }
 
-function manageConnections(api: WebSocketApi): PolicyStatement {
-  return {
-    Sid: 'ManageConnections',
-    Effect: 'Allow',
-    Action: ['execute-api:ManageConnections'],
-    Resource: [api.connectionsArn('POST'), api.connectionsArn('GET'), api.connectionsArn('DELETE')],
-  };
+/** The IAM statements one capability needs. */
+export function capabilityStatements(capability: Capability, targets: CapabilityTargets): PolicyStatement[] {
+  switch (capability.kind) {
+    case 'table': {
+      const { table } = targets.tables.byName[capability.table];
+      const statements = [dynamodb(capability.purpose, capability.actions, [table.arn])];
+      const indexes = Object.entries(capability.indexes ?? {});
+      if (indexes.length > 0) {
+        const actions = [...new Set(indexes.flatMap(([, indexActions]) => indexActions))];
+        const arns = indexes.map(([index]) => targets.tables.indexArn(capability.table, index));
+        statements.push(dynamodb(`${capability.purpose}Indexes`, actions, arns));
+      }
+      return statements;
+    }
+    case 'managementApi':
+      return [
+        {
+          Sid: 'ManageConnections',
+          Effect: 'Allow',
+          Action: ['execute-api:ManageConnections'],
+          Resource: capability.methods.map((method) => targets.api.connectionsArn(method)),
+        },
+      ];
+    case 'workerDispatch':
+      return [{ Sid: 'DispatchClaimedRequests', Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [targets.workerArn] }];
+    case 'tokenKey':
+      // The key travels in the environment today; a secret store grant joins here when it moves there.
+      return [];
+    case 'requestsStream':
+      // Lambda polls the stream and sends failed batches with the function's own role.
+      return [
+        {
+          Sid: 'ReadRequestsStream',
+          Effect: 'Allow',
+          Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
+          Resource: [targets.tables.byName.requests.table.streamArn],
+        },
+        { Sid: 'StreamDeadLetters', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [targets.deadLetterQueueArn] },
+      ];
+  }
 }
 
-/** Each function's data and API access (logging and tracing are added for all). */
-const GRANTS: Readonly<Record<FunctionName, (ctx: GrantContext) => PolicyStatement[]>> = {
-  connect: ({ tables }) => [dynamodb('WriteConnection', ['PutItem'], [tables.byName.connections.table.arn])],
+/** The variables one capability's code reads, with their values in this stack. */
+export function capabilityEnvironment(
+  capability: Capability,
+  targets: CapabilityTargets,
+  config: StackConfig,
+): Record<string, pulumi.Input<string>> {
+  switch (capability.kind) {
+    case 'table':
+      return { [TABLE_ENV[capability.table]]: targets.tables.byName[capability.table].table.name };
+    case 'managementApi':
+      return { [ENV.managementEndpoint]: targets.api.managementEndpoint };
+    case 'workerDispatch':
+      return { [ENV.workerFunction]: targets.workerName };
+    case 'requestsStream':
+      return {};
+    case 'tokenKey': {
+      const { auth } = config;
+      const environment: Record<string, pulumi.Input<string>> = {};
+      if (auth.source === 'jwtSecret') environment[ENV.jwtSecret] = auth.secret;
+      if (auth.source === 'jwtPublicKey') environment[ENV.jwtPublicKey] = auth.publicKey;
+      if (auth.source === 'jwksUrl') environment[ENV.jwksUrl] = auth.jwksUrl;
+      if (auth.algorithms !== undefined) environment[ENV.jwtAlgorithms] = auth.algorithms.join(',');
+      if (auth.issuer !== undefined) environment[ENV.jwtIssuer] = auth.issuer;
+      if (auth.audience !== undefined) environment[ENV.jwtAudience] = auth.audience;
+      return environment;
+    }
+  }
+}
 
-  disconnect: ({ tables }) => [
-    dynamodb('RemoveConnection', ['GetItem', 'DeleteItem'], [tables.byName.connections.table.arn]),
-    dynamodb('FindSubscriptions', ['Query'], [tables.indexArn('subscriptions', 'by_connection')]),
-    dynamodb('RemoveSubscriptions', ['DeleteItem', 'BatchWriteItem'], [tables.byName.subscriptions.table.arn]),
-  ],
+/**
+ * The stack's value of each setting, by variable. A setting the stack does
+ * not configure (the lease timings) is left unset: the function's default applies.
+ */
+export function settingEnvironment(setting: SettingName, config: StackConfig): Record<string, string> {
+  switch (setting) {
+    case 'syncThresholdMs':
+      return { [ENV.syncThresholdMs]: String(config.syncThresholdMs) };
+    case 'maxRetries':
+      return { [ENV.maxRetries]: String(config.maxRetries) };
+    case 'connectionTtlHours':
+      return { [ENV.connectionTtlHours]: String(config.connectionTtlHours) };
+    case 'requestTtlDays':
+      return { [ENV.requestTtlDays]: String(config.requestTtlDays) };
+    case 'rateLimits':
+      return {
+        [ENV.rateLimitPerConnection]: formatRateLimit(config.rateLimits.connection),
+        [ENV.rateLimitPerUser]: formatRateLimit(config.rateLimits.user),
+        [ENV.rateLimitPerTenant]: formatRateLimit(config.rateLimits.tenant),
+      };
+    case 'leaseMs':
+    case 'queueLeaseMs':
+    case 'cancelPollMs':
+      return {};
+  }
+}
 
-  router: ({ tables, api }) => [
-    dynamodb('ReadConnections', ['GetItem', 'DeleteItem'], [tables.byName.connections.table.arn]),
-    dynamodb('BroadcastLookup', ['Query'], [tables.indexArn('connections', 'by_user'), tables.indexArn('connections', 'by_tenant')]),
-    dynamodb('Requests', ['PutItem', 'GetItem', 'UpdateItem'], [tables.byName.requests.table.arn]),
-    dynamodb('Subscriptions', ['PutItem', 'DeleteItem', 'Query'], [tables.byName.subscriptions.table.arn]),
-    dynamodb('SubscriptionsByConnection', ['Query'], [tables.indexArn('subscriptions', 'by_connection')]),
-    dynamodb('RateLimits', ['GetItem', 'UpdateItem', 'PutItem'], [tables.byName['rate-limits'].table.arn]),
-    manageConnections(api),
-  ],
+/** Variables every function reads: Powertools' (the names in `COMMON_ENV`). */
+function commonEnvironment(deploymentName: string, config: StackConfig): Record<string, string> {
+  const values: Record<string, string> = {
+    POWERTOOLS_SERVICE_NAME: deploymentName,
+    POWERTOOLS_LOG_LEVEL: config.logLevel,
+    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+    POWERTOOLS_TRACE_ENABLED: String(config.tracing),
+  };
+  for (const name of COMMON_ENV) if (!(name in values)) throw new Error(`infra/functions.ts sets no value for ${name}`);
+  return values;
+}
 
-  // Stream reads and the failure queue are granted by the stream wiring that needs them.
-  processor: ({ tables, api, processorArn }) => [
-    dynamodb('Requests', ['GetItem', 'UpdateItem', 'Query'], [tables.byName.requests.table.arn]),
-    dynamodb('ExpiredLeases', ['Query'], [tables.indexArn('requests', 'by_lease')]),
-    dynamodb('Subscribers', ['Query'], [tables.byName.subscriptions.table.arn]),
-    dynamodb('PruneGoneConnections', ['GetItem', 'DeleteItem'], [tables.byName.connections.table.arn]),
-    { Sid: 'RunClaimedRequest', Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [processorArn] },
-    manageConnections(api),
-  ],
-};
+/** A function's whole environment: its capabilities', its settings' and the common variables. */
+export function functionEnvironment(
+  fn: FunctionName,
+  targets: CapabilityTargets,
+  config: StackConfig,
+  deploymentName: string,
+): Record<string, pulumi.Input<string>> {
+  const declaration = declarationOf(fn);
+  return Object.assign(
+    commonEnvironment(deploymentName, config),
+    { NODE_OPTIONS: '--enable-source-maps' },
+    ...declaration.settings.map((setting) => settingEnvironment(setting, config)),
+    ...declaration.capabilities.map((capability) => capabilityEnvironment(capability, targets, config)),
+  );
+}
 
 export interface StreamerFunctionsArgs {
   /** Prefix of every function name; also the Powertools service name (the `service` metric dimension). */
@@ -90,6 +180,8 @@ export interface StreamerFunctionsArgs {
   readonly config: StackConfig;
   readonly tables: StreamerTables;
   readonly api: WebSocketApi;
+  /** Where the requests stream's failed batches go. */
+  readonly deadLetterQueueArn: pulumi.Input<string>;
 }
 
 export class StreamerFunctions extends pulumi.ComponentResource {
@@ -108,17 +200,19 @@ export class StreamerFunctions extends pulumi.ComponentResource {
     const partition = aws.getPartitionOutput({}, { parent: this }).partition;
     const region = aws.getRegionOutput({}, { parent: this }).region;
     const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
-    const context: GrantContext = {
+    const targets: CapabilityTargets = {
       tables: args.tables,
       api: args.api,
-      processorArn: pulumi.interpolate`arn:${partition}:lambda:${region}:${accountId}:function:${names.processor}`,
+      workerName: names.processor,
+      workerArn: pulumi.interpolate`arn:${partition}:lambda:${region}:${accountId}:function:${names.processor}`,
+      deadLetterQueueArn: args.deadLetterQueueArn,
     };
-    const environment = sharedEnvironment(args);
 
     const functions = {} as Record<FunctionName, aws.lambda.Function>;
     const roles = {} as Record<FunctionName, aws.iam.Role>;
     const logGroups = {} as Record<FunctionName, aws.cloudwatch.LogGroup>;
     for (const fn of FUNCTION_NAMES) {
+      const declaration = declarationOf(fn);
       const resourceName = `${name}-${fn}`;
       logGroups[fn] = new aws.cloudwatch.LogGroup(
         resourceName,
@@ -137,7 +231,7 @@ export class StreamerFunctions extends pulumi.ComponentResource {
         { parent: this },
       );
       const statements = [
-        ...GRANTS[fn](context),
+        ...declaration.capabilities.flatMap((capability) => capabilityStatements(capability, targets)),
         {
           Sid: 'WriteOwnLogs',
           Effect: 'Allow',
@@ -158,7 +252,7 @@ export class StreamerFunctions extends pulumi.ComponentResource {
         resourceName,
         {
           name: names[fn],
-          description: `Streamer ${fn}`,
+          description: `Streamer ${fn}: ${declaration.summary}`,
           role: roles[fn].arn,
           runtime: LAMBDA_RUNTIME,
           handler: FUNCTION_HANDLER,
@@ -166,13 +260,24 @@ export class StreamerFunctions extends pulumi.ComponentResource {
           architectures: [config.architecture],
           memorySize: config.memoryMb[fn],
           timeout: timeoutSeconds(fn, config),
-          environment: { variables: { ...environment, ...functionOnlyEnvironment(fn, args, names) } },
+          environment: { variables: functionEnvironment(fn, targets, config, args.deploymentName) },
           tracingConfig: { mode: config.tracing ? 'Active' : 'PassThrough' },
           loggingConfig: { logFormat: 'Text', logGroup: logGroups[fn].name },
         },
         // The log group first (else Lambda creates one that never expires), the policy before any invocation.
         { parent: this, dependsOn: [logGroups[fn], policy] },
       );
+      if (declaration.asyncInvoke) {
+        new aws.lambda.FunctionEventInvokeConfig(
+          resourceName,
+          {
+            functionName: functions[fn].name,
+            maximumRetryAttempts: declaration.asyncInvoke.maximumRetryAttempts,
+            maximumEventAgeInSeconds: declaration.asyncInvoke.maximumEventAgeSeconds,
+          },
+          { parent: this },
+        );
+      }
     }
     this.functions = functions;
     this.roles = roles;
@@ -189,50 +294,6 @@ function timeoutSeconds(fn: FunctionName, config: StackConfig): number {
       return config.timeoutSeconds.processor;
     default:
       // Connect and disconnect only read and write one or two items: not tunable.
-      return FUNCTION_DEFAULTS[fn].timeoutSeconds;
+      return declarationOf(fn).timeoutSeconds;
   }
-}
-
-/** Variables every function reads (`readRuntimeSettings`, Powertools). */
-function sharedEnvironment({ config, tables, api, deploymentName }: StreamerFunctionsArgs): Record<string, pulumi.Input<string>> {
-  const environment: Record<string, pulumi.Input<string>> = {
-    [ENV.managementEndpoint]: api.managementEndpoint,
-    [ENV.syncThresholdMs]: String(config.syncThresholdMs),
-    [ENV.maxRetries]: String(config.maxRetries),
-    [ENV.connectionTtlHours]: String(config.connectionTtlHours),
-    [ENV.requestTtlDays]: String(config.requestTtlDays),
-    [ENV.rateLimitPerConnection]: formatRateLimit(config.rateLimits.connection),
-    [ENV.rateLimitPerUser]: formatRateLimit(config.rateLimits.user),
-    [ENV.rateLimitPerTenant]: formatRateLimit(config.rateLimits.tenant),
-    POWERTOOLS_SERVICE_NAME: deploymentName,
-    POWERTOOLS_LOG_LEVEL: config.logLevel,
-    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-    POWERTOOLS_TRACE_ENABLED: String(config.tracing),
-    NODE_OPTIONS: '--enable-source-maps',
-  };
-  for (const [logical, { table }] of Object.entries(tables.byName)) environment[TABLE_ENV[logical as TableName]] = table.name;
-  return environment;
-}
-
-/**
- * Variables only one function needs: the token verification settings stay
- * with `connect` (the only place a token is checked), and the processor
- * learns its own name to dispatch claimed requests to itself.
- */
-function functionOnlyEnvironment(
-  fn: FunctionName,
-  { config }: StreamerFunctionsArgs,
-  names: Readonly<Record<FunctionName, string>>,
-): Record<string, pulumi.Input<string>> {
-  if (fn === 'processor') return { [ENV.workerFunction]: names.processor };
-  if (fn !== 'connect') return {};
-  const { auth } = config;
-  const environment: Record<string, pulumi.Input<string>> = {};
-  if (auth.source === 'jwtSecret') environment[ENV.jwtSecret] = auth.secret;
-  if (auth.source === 'jwtPublicKey') environment[ENV.jwtPublicKey] = auth.publicKey;
-  if (auth.source === 'jwksUrl') environment[ENV.jwksUrl] = auth.jwksUrl;
-  if (auth.algorithms !== undefined) environment[ENV.jwtAlgorithms] = auth.algorithms.join(',');
-  if (auth.issuer !== undefined) environment[ENV.jwtIssuer] = auth.issuer;
-  if (auth.audience !== undefined) environment[ENV.jwtAudience] = auth.audience;
-  return environment;
 }

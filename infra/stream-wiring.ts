@@ -27,10 +27,29 @@ export function streamMappingArgs(shape: StreamMappingShape): Omit<aws.lambda.Ev
   };
 }
 
+/**
+ * The queue that keeps stream batches the processor failed on after every
+ * retry. Created before the functions: the processor's role grants sending to it.
+ */
+export class StreamDeadLetters extends pulumi.ComponentResource {
+  readonly queue: aws.sqs.Queue;
+
+  constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
+    super('streamer:infra:StreamDeadLetters', name, {}, opts);
+    this.queue = new aws.sqs.Queue(
+      `${name}-stream-dlq`,
+      { messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS, sqsManagedSseEnabled: true },
+      { parent: this },
+    );
+    this.registerOutputs({ url: this.queue.url });
+  }
+}
+
 export interface StreamWiringArgs {
   readonly requestsTable: aws.dynamodb.Table;
+  /** Its role holds the stream and dead-letter grants (its `requestsStream` capability). */
   readonly processor: aws.lambda.Function;
-  readonly processorRole: aws.iam.Role;
+  readonly deadLetterQueue: aws.sqs.Queue;
 }
 
 export class StreamWiring extends pulumi.ComponentResource {
@@ -39,31 +58,8 @@ export class StreamWiring extends pulumi.ComponentResource {
 
   constructor(name: string, args: StreamWiringArgs, opts?: pulumi.ComponentResourceOptions) {
     super('streamer:infra:StreamWiring', name, {}, opts);
-    this.deadLetterQueue = new aws.sqs.Queue(
-      `${name}-stream-dlq`,
-      { messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS, sqsManagedSseEnabled: true },
-      { parent: this },
-    );
-    // Lambda polls the stream and sends failed batches with the function's own role.
-    const streamAccess = new aws.iam.RolePolicy(
-      `${name}-stream-access`,
-      {
-        role: args.processorRole.name,
-        policy: pulumi.jsonStringify({
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Sid: 'ReadRequestsStream',
-              Effect: 'Allow',
-              Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
-              Resource: [args.requestsTable.streamArn],
-            },
-            { Sid: 'DeadLetter', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [this.deadLetterQueue.arn] },
-          ],
-        }),
-      },
-      { parent: this },
-    );
+    this.deadLetterQueue = args.deadLetterQueue;
+    // AWS checks the role's stream permissions when the mapping is created: the function depends on its policy.
     this.mapping = new aws.lambda.EventSourceMapping(
       `${name}-requests-stream`,
       {
@@ -72,9 +68,8 @@ export class StreamWiring extends pulumi.ComponentResource {
         functionName: args.processor.arn,
         destinationConfig: { onFailure: { destinationArn: this.deadLetterQueue.arn } },
       },
-      // AWS checks the role's stream permissions when the mapping is created.
-      { parent: this, dependsOn: [streamAccess] },
+      { parent: this },
     );
-    this.registerOutputs({ deadLetterQueueUrl: this.deadLetterQueue.url, mappingUuid: this.mapping.uuid });
+    this.registerOutputs({ mappingUuid: this.mapping.uuid });
   }
 }

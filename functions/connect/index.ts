@@ -7,7 +7,7 @@ import { websocketLogKeys, type WebSocketEvent, type WebSocketResult } from '../
 export const handler = withObservability(async (event: WebSocketEvent): Promise<WebSocketResult> => {
   const connectionId = event.requestContext.connectionId;
   try {
-    const outcome = await openConnection(streamerDeps(), {
+    const outcome = await openConnection(streamerDeps('connect'), {
       connectionId,
       queryStringParameters: event.queryStringParameters,
       headers: event.headers,

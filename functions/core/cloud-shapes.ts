@@ -8,6 +8,8 @@
  * environment (see `runtime-env.ts`).
  */
 
+import { FUNCTION_DECLARATIONS, FUNCTION_NAMES, type FunctionName } from './function-declarations';
+
 export type KeyAttributeType = 'S' | 'N';
 
 export interface KeyAttribute {
@@ -137,7 +139,9 @@ export const REQUEST_STREAM_MAPPING: StreamMappingShape = {
   parallelizationFactor: 4,
   functionResponseTypes: ['ReportBatchItemFailures'],
   filterPatterns: [
-    { eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { status: { S: ['queued'] } } } },
+    // DynamoDB mappings filter on the record's `dynamodb` key only (AWS's filtering docs), so the
+    // event name is not matched: a REMOVE has no NewImage, so only INSERT and MODIFY can pass.
+    { dynamodb: { NewImage: { status: { S: ['queued'] } } } },
   ],
 };
 
@@ -154,7 +158,7 @@ export const WEBSOCKET_LIMITS = {
 /** How often the lease sweeper runs (an EventBridge schedule on AWS, a timer locally). */
 export const SWEEP_SCHEDULE_MINUTES = 1;
 
-export type FunctionName = 'connect' | 'disconnect' | 'router' | 'processor';
+export type { FunctionName } from './function-declarations';
 
 export interface FunctionShape {
   readonly memoryMb: number;
@@ -162,13 +166,9 @@ export interface FunctionShape {
 }
 
 /**
- * Default memory and timeout of each function: the stack config's defaults
- * on AWS (router and processor are tunable there) and the local runtime's
- * invocation budgets.
+ * Default memory and timeout of each function (from its declaration): the
+ * stack config's defaults on AWS (router and processor are tunable there).
  */
-export const FUNCTION_DEFAULTS: Readonly<Record<FunctionName, FunctionShape>> = {
-  connect: { memoryMb: 256, timeoutSeconds: 10 },
-  disconnect: { memoryMb: 256, timeoutSeconds: 10 },
-  router: { memoryMb: 256, timeoutSeconds: 30 },
-  processor: { memoryMb: 512, timeoutSeconds: 900 },
-};
+export const FUNCTION_DEFAULTS: Readonly<Record<FunctionName, FunctionShape>> = Object.fromEntries(
+  FUNCTION_NAMES.map((fn) => [fn, { memoryMb: FUNCTION_DECLARATIONS[fn].memoryMb, timeoutSeconds: FUNCTION_DECLARATIONS[fn].timeoutSeconds }]),
+) as Record<FunctionName, FunctionShape>;

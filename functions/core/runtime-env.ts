@@ -4,34 +4,10 @@
  * named here, once; `readRuntimeSettings` validates them and names the
  * variable in every error.
  */
-import { StreamerError } from './errors';
+import { ConfigurationError, UndeclaredCapabilityError } from './configuration-error';
+import { ENV } from './env-names';
 
-export const ENV = {
-  connectionsTable: 'STREAMER_CONNECTIONS_TABLE',
-  requestsTable: 'STREAMER_REQUESTS_TABLE',
-  subscriptionsTable: 'STREAMER_SUBSCRIPTIONS_TABLE',
-  rateLimitsTable: 'STREAMER_RATE_LIMITS_TABLE',
-  /** `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}` on AWS. */
-  managementEndpoint: 'STREAMER_MANAGEMENT_ENDPOINT',
-  /** Function the stream consumer invokes asynchronously to run a claimed request (defaults to itself). */
-  workerFunction: 'STREAMER_WORKER_FUNCTION',
-  syncThresholdMs: 'STREAMER_SYNC_THRESHOLD_MS',
-  maxRetries: 'STREAMER_MAX_RETRIES',
-  connectionTtlHours: 'STREAMER_CONNECTION_TTL_HOURS',
-  requestTtlDays: 'STREAMER_REQUEST_TTL_DAYS',
-  leaseMs: 'STREAMER_LEASE_MS',
-  queueLeaseMs: 'STREAMER_QUEUE_LEASE_MS',
-  cancelPollMs: 'STREAMER_CANCEL_POLL_MS',
-  rateLimitPerConnection: 'STREAMER_RATE_LIMIT_CONNECTION',
-  rateLimitPerUser: 'STREAMER_RATE_LIMIT_USER',
-  rateLimitPerTenant: 'STREAMER_RATE_LIMIT_TENANT',
-  jwtSecret: 'STREAMER_JWT_SECRET',
-  jwtPublicKey: 'STREAMER_JWT_PUBLIC_KEY',
-  jwksUrl: 'STREAMER_JWKS_URL',
-  jwtAlgorithms: 'STREAMER_JWT_ALGORITHMS',
-  jwtIssuer: 'STREAMER_JWT_ISSUER',
-  jwtAudience: 'STREAMER_JWT_AUDIENCE',
-} as const;
+export { ENV };
 
 /** Defaults shared by the Pulumi config schema, the functions and the local runtime. */
 export const DEFAULTS = {
@@ -80,18 +56,49 @@ export interface RuntimeSettings {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-function configError(variable: string, problem: string): StreamerError {
-  return new StreamerError('INTERNAL_ERROR', `Streamer is misconfigured: ${variable} ${problem}`);
+/** Which variables a function may read (its declaration); absent: every variable (tests, tools). */
+export interface DeclaredVariables {
+  readonly functionName: string;
+  readonly variables: ReadonlySet<string>;
 }
 
-function required(env: Env, variable: string): string {
-  const value = env[variable];
+/**
+ * Variables the Lambda runtime itself sets (`AWS_REGION`, `AWS_LAMBDA_FUNCTION_NAME`,
+ * `_HANDLER`, …): always readable, never declared.
+ */
+export function isRuntimeProvided(variable: string): boolean {
+  return variable.startsWith('AWS_') || variable.startsWith('_') || variable.startsWith('LAMBDA_');
+}
+
+/**
+ * An environment that refuses to hand out a variable the function does not
+ * declare, so code reaching past its declaration fails where it is written
+ * instead of reading a value the deployed function will never have.
+ */
+export function declaredEnvironment(env: Env, declared: DeclaredVariables | undefined): (variable: string) => string | undefined {
+  if (!declared) return (variable) => env[variable];
+  return (variable) => {
+    if (!isRuntimeProvided(variable) && !declared.variables.has(variable)) {
+      throw new UndeclaredCapabilityError(declared.functionName, `the variable ${variable}`);
+    }
+    return env[variable];
+  };
+}
+
+type Read = (variable: string) => string | undefined;
+
+function configError(variable: string, problem: string): ConfigurationError {
+  return new ConfigurationError(`${variable} ${problem}`);
+}
+
+function required(read: Read, variable: string): string {
+  const value = read(variable);
   if (value === undefined || value.trim() === '') throw configError(variable, 'is not set');
   return value.trim();
 }
 
-function integer(env: Env, variable: string, fallback: number, min: number, max: number): number {
-  const raw = env[variable];
+function integer(read: Read, variable: string, fallback: number, min: number, max: number): number {
+  const raw = read(variable);
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
@@ -101,8 +108,8 @@ function integer(env: Env, variable: string, fallback: number, min: number, max:
 }
 
 /** Parses `"<ratePerSecond>/<burst>"`, e.g. `"50/100"`. */
-function rateLimit(env: Env, variable: string, fallback: RateLimitSetting): RateLimitSetting {
-  const raw = env[variable];
+function rateLimit(read: Read, variable: string, fallback: RateLimitSetting): RateLimitSetting {
+  const raw = read(variable);
   if (raw === undefined || raw.trim() === '') return fallback;
   const match = /^\s*(\d+(?:\.\d+)?)\s*\/\s*(\d+)\s*$/.exec(raw);
   if (!match || Number(match[1]) <= 0 || Number(match[2]) < 1) {
@@ -111,27 +118,52 @@ function rateLimit(env: Env, variable: string, fallback: RateLimitSetting): Rate
   return { ratePerSecond: Number(match[1]), burst: Number(match[2]) };
 }
 
-export function readRuntimeSettings(env: Env = process.env): RuntimeSettings {
-  return {
-    tables: {
-      connections: required(env, ENV.connectionsTable),
-      requests: required(env, ENV.requestsTable),
-      subscriptions: required(env, ENV.subscriptionsTable),
-      rateLimits: env[ENV.rateLimitsTable]?.trim() || undefined,
+/**
+ * Defines `key` on `target`: read and validated now when the function
+ * declares every variable behind it (a misconfiguration fails the cold
+ * start), else a getter that throws `UndeclaredCapabilityError` when used.
+ */
+function setting<T>(target: object, key: string, variables: readonly string[], declared: DeclaredVariables | undefined, value: () => T): void {
+  const missing = declared ? variables.find((variable) => !declared.variables.has(variable)) : undefined;
+  if (missing === undefined) {
+    Object.defineProperty(target, key, { value: value(), enumerable: true });
+    return;
+  }
+  Object.defineProperty(target, key, {
+    enumerable: false,
+    get: () => {
+      throw new UndeclaredCapabilityError(declared!.functionName, `the setting ${key} (${missing})`);
     },
-    managementEndpoint: required(env, ENV.managementEndpoint),
-    workerFunction: env[ENV.workerFunction]?.trim() || env.AWS_LAMBDA_FUNCTION_NAME || undefined,
-    syncThresholdMs: integer(env, ENV.syncThresholdMs, DEFAULTS.syncThresholdMs, 0, 900_000),
-    maxRetries: integer(env, ENV.maxRetries, DEFAULTS.maxRetries, 0, 20),
-    connectionTtlSeconds: integer(env, ENV.connectionTtlHours, DEFAULTS.connectionTtlHours, 1, 24 * 365) * 3600,
-    requestTtlSeconds: integer(env, ENV.requestTtlDays, DEFAULTS.requestTtlDays, 1, 3650) * 86400,
-    leaseMs: integer(env, ENV.leaseMs, DEFAULTS.leaseMs, 1000, 900_000),
-    queueLeaseMs: integer(env, ENV.queueLeaseMs, DEFAULTS.queueLeaseMs, 1000, 86_400_000),
-    cancelPollMs: integer(env, ENV.cancelPollMs, DEFAULTS.cancelPollMs, 50, 60_000),
-    rateLimits: {
-      connection: rateLimit(env, ENV.rateLimitPerConnection, DEFAULTS.rateLimitPerConnection),
-      user: rateLimit(env, ENV.rateLimitPerUser, DEFAULTS.rateLimitPerUser),
-      tenant: rateLimit(env, ENV.rateLimitPerTenant, DEFAULTS.rateLimitPerTenant),
-    },
-  };
+  });
+}
+
+/**
+ * Reads and validates the settings. With `declared`, only the function's
+ * declared variables are read; a setting behind an undeclared one throws
+ * when code uses it.
+ */
+export function readRuntimeSettings(env: Env = process.env, declared?: DeclaredVariables): RuntimeSettings {
+  const read = declaredEnvironment(env, declared);
+  const tables = {};
+  setting(tables, 'connections', [ENV.connectionsTable], declared, () => required(read, ENV.connectionsTable));
+  setting(tables, 'requests', [ENV.requestsTable], declared, () => required(read, ENV.requestsTable));
+  setting(tables, 'subscriptions', [ENV.subscriptionsTable], declared, () => required(read, ENV.subscriptionsTable));
+  setting(tables, 'rateLimits', [ENV.rateLimitsTable], declared, () => read(ENV.rateLimitsTable)?.trim() || undefined);
+  const settings = { tables };
+  setting(settings, 'managementEndpoint', [ENV.managementEndpoint], declared, () => required(read, ENV.managementEndpoint));
+  setting(settings, 'workerFunction', [ENV.workerFunction], declared, () => read(ENV.workerFunction)?.trim() || env.AWS_LAMBDA_FUNCTION_NAME || undefined);
+  setting(settings, 'syncThresholdMs', [ENV.syncThresholdMs], declared, () => integer(read, ENV.syncThresholdMs, DEFAULTS.syncThresholdMs, 0, 900_000));
+  setting(settings, 'maxRetries', [ENV.maxRetries], declared, () => integer(read, ENV.maxRetries, DEFAULTS.maxRetries, 0, 20));
+  setting(settings, 'connectionTtlSeconds', [ENV.connectionTtlHours], declared, () => integer(read, ENV.connectionTtlHours, DEFAULTS.connectionTtlHours, 1, 24 * 365) * 3600);
+  setting(settings, 'requestTtlSeconds', [ENV.requestTtlDays], declared, () => integer(read, ENV.requestTtlDays, DEFAULTS.requestTtlDays, 1, 3650) * 86400);
+  setting(settings, 'leaseMs', [ENV.leaseMs], declared, () => integer(read, ENV.leaseMs, DEFAULTS.leaseMs, 1000, 900_000));
+  setting(settings, 'queueLeaseMs', [ENV.queueLeaseMs], declared, () => integer(read, ENV.queueLeaseMs, DEFAULTS.queueLeaseMs, 1000, 86_400_000));
+  setting(settings, 'cancelPollMs', [ENV.cancelPollMs], declared, () => integer(read, ENV.cancelPollMs, DEFAULTS.cancelPollMs, 50, 60_000));
+  const rateLimitVariables = [ENV.rateLimitPerConnection, ENV.rateLimitPerUser, ENV.rateLimitPerTenant];
+  setting(settings, 'rateLimits', rateLimitVariables, declared, () => ({
+    connection: rateLimit(read, ENV.rateLimitPerConnection, DEFAULTS.rateLimitPerConnection),
+    user: rateLimit(read, ENV.rateLimitPerUser, DEFAULTS.rateLimitPerUser),
+    tenant: rateLimit(read, ENV.rateLimitPerTenant, DEFAULTS.rateLimitPerTenant),
+  }));
+  return settings as RuntimeSettings;
 }

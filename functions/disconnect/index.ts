@@ -7,7 +7,7 @@ import { websocketLogKeys, type WebSocketEvent, type WebSocketResult } from '../
 export const handler = withObservability(async (event: WebSocketEvent): Promise<WebSocketResult> => {
   const connectionId = event.requestContext.connectionId;
   try {
-    await closeConnection(streamerDeps(), connectionId);
+    await closeConnection(streamerDeps('disconnect'), connectionId);
     logger.info('Disconnected', { connectionId, statusCode: event.requestContext.disconnectStatusCode });
   } catch (error) {
     logger.error('Disconnect cleanup failed; TTL will remove the records', { connectionId, error: describe(error) });

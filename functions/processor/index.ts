@@ -11,7 +11,7 @@ import { runClaimedRequest } from '../core/lifecycle/run-claimed-request';
 import { sweepExpiredLeases } from '../core/lifecycle/sweep-expired-leases';
 import { logger, streamerDeps as sharedDeps, withObservability } from '../streamer-runtime';
 
-const streamerDeps = () => sharedDeps({ dispatcher: lambdaWorkDispatcher });
+const streamerDeps = () => sharedDeps('processor', { dispatcher: lambdaWorkDispatcher });
 
 type ProcessorEvent = DynamoDBStreamEvent | RunRequestEvent | ScheduledEvent;
 

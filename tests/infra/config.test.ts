@@ -37,7 +37,7 @@ describe('stack configuration', () => {
     expect(config).toMatchObject({
       syncThresholdMs: 5000,
       memoryMb: { connect: 256, disconnect: 256, router: 256, processor: 512 },
-      timeoutSeconds: { router: 30, processor: 900 },
+      timeoutSeconds: { router: 29, processor: 900 },
       connectionTtlHours: 24,
       requestTtlDays: 7,
       maxRetries: 3,
@@ -203,7 +203,7 @@ describe('stack configuration', () => {
 
   it('refuses a sync threshold the router could not finish within its timeout', () => {
     expect(problemsOf({ ...valid, syncThresholdMs: '30000' })[0]).toBe(
-      'streamer:syncThresholdMs (30000) must be below streamer:routerTimeoutSeconds × 1000 (30000): synchronous handlers run inside the router',
+      'streamer:syncThresholdMs (30000) must be below streamer:routerTimeoutSeconds × 1000 (29000): synchronous handlers run inside the router',
     );
     expect(parseStackConfig({ ...valid, syncThresholdMs: '30000', routerTimeoutSeconds: '60' }).syncThresholdMs).toBe(30000);
   });

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { declaredEnv, type FunctionName } from '../../functions/core/function-declarations';
 import { ENV, readRuntimeSettings } from '../../functions/core/runtime-env';
 import { ACCOUNT, REGION, runProgram, runWithDefaults, TEST_JWT_SECRET, unwrapSecret, type ProgramRun } from './pulumi-program';
 
@@ -80,15 +81,16 @@ describe('a tuned stack', () => {
     for (const logGroup of run.ofType('aws:cloudwatch/logGroup:LogGroup')) expect(logGroup.inputs.retentionInDays).toBe(30);
   });
 
-  it('passes the request lifecycle settings to the functions', () => {
-    const settings = readRuntimeSettings(envOf(run, 'processor'));
-    expect(settings).toMatchObject({
+  it('passes the request lifecycle settings to the functions that read them', () => {
+    const settingsOf = (fn: FunctionName) => readRuntimeSettings(envOf(run, fn), { functionName: fn, variables: declaredEnv(fn) });
+    expect(settingsOf('router')).toMatchObject({
       syncThresholdMs: 2000,
       maxRetries: 5,
-      connectionTtlSeconds: 2 * 3600,
       requestTtlSeconds: 30 * 86400,
       rateLimits: { user: { ratePerSecond: 10, burst: 20 }, connection: { ratePerSecond: 50, burst: 100 } },
     });
+    expect(settingsOf('connect')).toMatchObject({ connectionTtlSeconds: 2 * 3600 });
+    expect(settingsOf('processor')).toMatchObject({ maxRetries: 5, requestTtlSeconds: 30 * 86400 });
   });
 
   it('alarms at the configured thresholds and emails the configured address', () => {

@@ -4,6 +4,9 @@
  * of every function.
  */
 import { ALL_TABLES, REQUEST_STREAM_MAPPING, SWEEP_SCHEDULE_MINUTES, type TableShape } from '../../functions/core/cloud-shapes';
+import { composeDeps } from '../../functions/core/compose-deps';
+import { declaredEnv, FUNCTION_DECLARATIONS, FUNCTION_NAMES } from '../../functions/core/function-declarations';
+import { HandlerRegistry } from '../../functions/core/handlers/handler-registry';
 import { ENV, readRuntimeSettings } from '../../functions/core/runtime-env';
 import { METRIC_DIMENSIONS, METRICS, METRICS_NAMESPACE } from '../../infra/metrics-names';
 import { ACCOUNT, REGION, runWithDefaults, unwrapSecret, type ProgramRun, type RecordedResource } from './pulumi-program';
@@ -15,6 +18,7 @@ const T = {
   integration: 'aws:apigatewayv2/integration:Integration',
   stage: 'aws:apigatewayv2/stage:Stage',
   fn: 'aws:lambda/function:Function',
+  invokeConfig: 'aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig',
   permission: 'aws:lambda/permission:Permission',
   role: 'aws:iam/role:Role',
   rolePolicy: 'aws:iam/rolePolicy:RolePolicy',
@@ -28,7 +32,7 @@ const T = {
   topic: 'aws:sns/topic:Topic',
 } as const;
 
-const FUNCTIONS = ['connect', 'disconnect', 'router', 'processor'] as const;
+const FUNCTIONS = FUNCTION_NAMES;
 type Fn = (typeof FUNCTIONS)[number];
 
 const API_ID = 'streamer-websocket-id';
@@ -181,7 +185,7 @@ describe('functions', () => {
   const expected: Record<Fn, { memorySize: number; timeout: number }> = {
     connect: { memorySize: 256, timeout: 10 },
     disconnect: { memorySize: 256, timeout: 10 },
-    router: { memorySize: 256, timeout: 30 },
+    router: { memorySize: 256, timeout: 29 },
     processor: { memorySize: 512, timeout: 900 },
   };
 
@@ -204,18 +208,16 @@ describe('functions', () => {
     expect(run.named(T.fn, `streamer-${fn}`).inputs.loggingConfig).toEqual({ logFormat: 'Text', logGroup: `/aws/lambda/${functionName(fn)}` });
   });
 
-  it.each(FUNCTIONS)('hands %s an environment the functions can read', (fn) => {
+  it.each(FUNCTIONS)('hands %s exactly the variables its declaration reads, with the stack\'s values', (fn) => {
     const env = envOf(fn);
-    const settings = readRuntimeSettings(env);
-    expect(settings.tables).toEqual({
-      connections: tableName('connections'),
-      requests: tableName('requests'),
-      subscriptions: tableName('subscriptions'),
-      rateLimits: tableName('rate-limits'),
-    });
-    expect(settings.managementEndpoint).toBe(`https://${API_ID}.execute-api.${REGION}.amazonaws.com/live`);
-    expect(settings).toMatchObject({ syncThresholdMs: 5000, maxRetries: 3, connectionTtlSeconds: 24 * 3600, requestTtlSeconds: 7 * 86400 });
-    expect(settings.rateLimits.tenant).toEqual({ ratePerSecond: 1000, burst: 2000 });
+    const declared = declaredEnv(fn);
+    const streamerVariables = Object.keys(env).filter((name) => name !== 'NODE_OPTIONS');
+    expect(streamerVariables.filter((name) => !declared.has(name))).toEqual([]);
+    const settings = readRuntimeSettings(env, { functionName: fn, variables: declared });
+    const tables = FUNCTION_DECLARATIONS[fn].capabilities.flatMap((c) => (c.kind === 'table' ? [c.table] : []));
+    if (tables.includes('connections')) expect(settings.tables.connections).toBe(tableName('connections'));
+    if (tables.includes('requests')) expect(settings.tables.requests).toBe(tableName('requests'));
+    if (tables.includes('rate-limits')) expect(settings.tables.rateLimits).toBe(tableName('rate-limits'));
     expect(env).toMatchObject({
       POWERTOOLS_SERVICE_NAME: 'streamer-dev',
       POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -223,6 +225,18 @@ describe('functions', () => {
       POWERTOOLS_TRACE_ENABLED: 'false',
       NODE_OPTIONS: '--enable-source-maps',
     });
+  });
+
+  it.each(FUNCTIONS)('composes %s from exactly the environment the stack gives it', (fn) => {
+    const logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, appendKeys: () => undefined };
+    expect(() => composeDeps({ functionName: fn, registry: new HandlerRegistry([]), logger, env: envOf(fn) })).not.toThrow();
+  });
+
+  it('gives the router the stack\'s sync threshold, retries, TTL and rate limits', () => {
+    const settings = readRuntimeSettings(envOf('router'), { functionName: 'router', variables: declaredEnv('router') });
+    expect(settings.managementEndpoint).toBe(`https://${API_ID}.execute-api.${REGION}.amazonaws.com/live`);
+    expect(settings).toMatchObject({ syncThresholdMs: 5000, maxRetries: 3, requestTtlSeconds: 7 * 86400 });
+    expect(settings.rateLimits.tenant).toEqual({ ratePerSecond: 1000, burst: 2000 });
   });
 
   it.each(FUNCTIONS)('names no Streamer variable in %s that runtime-env does not define', (fn) => {
@@ -279,7 +293,7 @@ describe('IAM', () => {
   const requests = tableArn('requests');
   const subscriptions = tableArn('subscriptions');
   const rateLimits = tableArn('rate-limits');
-  const manage = ['POST', 'GET', 'DELETE'].map((m) => `execute-api:ManageConnections ${EXECUTION_ARN}/live/${m}/@connections/*`);
+  const post = `execute-api:ManageConnections ${EXECUTION_ARN}/live/POST/@connections/*`;
 
   it('lets connect only write a connection', () => {
     expect(grantsOf('connect')).toEqual([`dynamodb:PutItem ${connections}`]);
@@ -288,10 +302,8 @@ describe('IAM', () => {
   it('lets disconnect remove a connection and its subscriptions', () => {
     expect(grantsOf('disconnect')).toEqual(
       [
-        `dynamodb:GetItem ${connections}`,
         `dynamodb:DeleteItem ${connections}`,
         `dynamodb:Query ${subscriptions}/index/by_connection`,
-        `dynamodb:DeleteItem ${subscriptions}`,
         `dynamodb:BatchWriteItem ${subscriptions}`,
       ].sort(),
     );
@@ -309,12 +321,11 @@ describe('IAM', () => {
         `dynamodb:UpdateItem ${requests}`,
         `dynamodb:PutItem ${subscriptions}`,
         `dynamodb:DeleteItem ${subscriptions}`,
-        `dynamodb:Query ${subscriptions}`,
+        `dynamodb:UpdateItem ${subscriptions}`,
+        `dynamodb:BatchWriteItem ${subscriptions}`,
         `dynamodb:Query ${subscriptions}/index/by_connection`,
-        `dynamodb:GetItem ${rateLimits}`,
         `dynamodb:UpdateItem ${rateLimits}`,
-        `dynamodb:PutItem ${rateLimits}`,
-        ...manage,
+        post,
       ].sort(),
     );
   });
@@ -324,17 +335,32 @@ describe('IAM', () => {
       [
         `dynamodb:GetItem ${requests}`,
         `dynamodb:UpdateItem ${requests}`,
-        `dynamodb:Query ${requests}`,
         `dynamodb:Query ${requests}/index/by_lease`,
         `dynamodb:Query ${subscriptions}`,
-        `dynamodb:GetItem ${connections}`,
+        `dynamodb:UpdateItem ${subscriptions}`,
+        `dynamodb:BatchWriteItem ${subscriptions}`,
+        `dynamodb:Query ${subscriptions}/index/by_connection`,
         `dynamodb:DeleteItem ${connections}`,
+        `dynamodb:Query ${connections}/index/by_user`,
+        `dynamodb:Query ${connections}/index/by_tenant`,
         `lambda:InvokeFunction ${functionArn('processor')}`,
-        ...manage,
+        post,
         ...['DescribeStream', 'GetRecords', 'GetShardIterator', 'ListStreams'].map((a) => `dynamodb:${a} ${STREAM_ARN}`),
         `sqs:SendMessage ${DLQ_ARN}`,
       ].sort(),
     );
+  });
+
+  it.each(FUNCTIONS)('names every statement of %s\'s role uniquely', (fn) => {
+    const sids = statementsOf(fn).map((statement) => statement.Sid);
+    expect(new Set(sids).size).toBe(sids.length);
+  });
+
+  it('turns off Lambda\'s own retries of the processor\'s asynchronous runs (the lease sweeper recovers them)', () => {
+    expect(run.named(T.invokeConfig, 'streamer-processor').inputs).toMatchObject({
+      functionName: functionName('processor'),
+      maximumRetryAttempts: 0,
+    });
   });
 });
 

@@ -142,7 +142,6 @@ export async function startHarness(handlers: AnyHandler[], overrides: Partial<Ru
         tenant_id: tenantId,
         tenant_user: tenantUserKey(tenantId, userId),
         permissions,
-        endpoint: 'http://unused',
         connected_at: now,
         last_ping: now,
         ttl: Math.floor(now / 1000) + 3600,

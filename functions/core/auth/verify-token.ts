@@ -6,6 +6,7 @@
  */
 import jwt, { type JwtHeader, type JwtPayload } from 'jsonwebtoken';
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
+import { ConfigurationError } from '../configuration-error';
 import { StreamerError } from '../errors';
 import type { Identity } from '../identity';
 import { ENV } from '../runtime-env';
@@ -25,7 +26,7 @@ function asymmetricAlgorithms(env: Env): AsymmetricAlgorithm[] {
   const list = raw.split(',').map((a) => a.trim());
   for (const alg of list) {
     if (alg !== 'RS256' && alg !== 'ES256') {
-      throw new StreamerError('INTERNAL_ERROR', `Streamer is misconfigured: ${ENV.jwtAlgorithms} accepts RS256 and ES256, got "${alg}"`);
+      throw new ConfigurationError(`${ENV.jwtAlgorithms} accepts RS256 and ES256, got "${alg}"`);
     }
   }
   return list as AsymmetricAlgorithm[];
@@ -40,10 +41,7 @@ export function readAuthSettings(env: Env = process.env): AuthSettings {
   const audience = env[ENV.jwtAudience]?.trim() || undefined;
   const sources = [secret, publicKey, jwksUrl].filter(Boolean).length;
   if (sources !== 1) {
-    throw new StreamerError(
-      'INTERNAL_ERROR',
-      `Streamer is misconfigured: set exactly one of ${ENV.jwtSecret}, ${ENV.jwtPublicKey}, ${ENV.jwksUrl} (found ${sources})`,
-    );
+    throw new ConfigurationError(`set exactly one of ${ENV.jwtSecret}, ${ENV.jwtPublicKey}, ${ENV.jwksUrl} (found ${sources})`);
   }
   if (secret) return { kind: 'secret', secret, issuer, audience };
   if (publicKey) return { kind: 'publicKey', publicKey: publicKey.replace(/\\n/g, '\n'), algorithms: asymmetricAlgorithms(env), issuer, audience };

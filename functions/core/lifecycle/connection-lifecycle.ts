@@ -35,7 +35,6 @@ export async function openConnection(deps: StreamerDeps, input: OpenConnectionIn
     tenant_id: identity.tenantId,
     tenant_user: tenantUserKey(identity.tenantId, identity.userId),
     permissions: [...identity.permissions],
-    endpoint: deps.settings.managementEndpoint,
     connected_at: now,
     last_ping: now,
     ...(input.sourceIp ? { source_ip: input.sourceIp } : {}),

@@ -12,8 +12,6 @@ export interface ConnectionRecord {
   /** `${tenant_id}#${user_id}`: the key of the `by_user` index. */
   readonly tenant_user: string;
   readonly permissions: readonly string[];
-  /** The management API endpoint that reaches this connection. */
-  readonly endpoint: string;
   readonly connected_at: number;
   readonly last_ping: number;
   readonly source_ip?: string;

@@ -1,0 +1,31 @@
+/**
+ * The name of every environment variable a Streamer function reads, once.
+ * The deployer (`infra/` on AWS, the local runtime on one machine) sets them
+ * from each function's declaration (`function-declarations.ts`).
+ */
+export const ENV = {
+  connectionsTable: 'STREAMER_CONNECTIONS_TABLE',
+  requestsTable: 'STREAMER_REQUESTS_TABLE',
+  subscriptionsTable: 'STREAMER_SUBSCRIPTIONS_TABLE',
+  rateLimitsTable: 'STREAMER_RATE_LIMITS_TABLE',
+  /** `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}` on AWS. */
+  managementEndpoint: 'STREAMER_MANAGEMENT_ENDPOINT',
+  /** Function the stream consumer invokes asynchronously to run a claimed request (defaults to itself). */
+  workerFunction: 'STREAMER_WORKER_FUNCTION',
+  syncThresholdMs: 'STREAMER_SYNC_THRESHOLD_MS',
+  maxRetries: 'STREAMER_MAX_RETRIES',
+  connectionTtlHours: 'STREAMER_CONNECTION_TTL_HOURS',
+  requestTtlDays: 'STREAMER_REQUEST_TTL_DAYS',
+  leaseMs: 'STREAMER_LEASE_MS',
+  queueLeaseMs: 'STREAMER_QUEUE_LEASE_MS',
+  cancelPollMs: 'STREAMER_CANCEL_POLL_MS',
+  rateLimitPerConnection: 'STREAMER_RATE_LIMIT_CONNECTION',
+  rateLimitPerUser: 'STREAMER_RATE_LIMIT_USER',
+  rateLimitPerTenant: 'STREAMER_RATE_LIMIT_TENANT',
+  jwtSecret: 'STREAMER_JWT_SECRET',
+  jwtPublicKey: 'STREAMER_JWT_PUBLIC_KEY',
+  jwksUrl: 'STREAMER_JWKS_URL',
+  jwtAlgorithms: 'STREAMER_JWT_ALGORITHMS',
+  jwtIssuer: 'STREAMER_JWT_ISSUER',
+  jwtAudience: 'STREAMER_JWT_AUDIENCE',
+} as const;

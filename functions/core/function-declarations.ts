@@ -1,0 +1,254 @@
+/**
+ * What each Lambda function needs, declared once.
+ *
+ * A function's declaration lists the capabilities it uses (which tables and
+ * indexes with which DynamoDB actions, the `@connections` API, the worker
+ * dispatch, the token key, the requests stream) and the settings it reads,
+ * plus its memory and timeout. Everything else follows from it:
+ *
+ * - `infra/functions.ts` renders the function's environment and its IAM
+ *   role from it, and nothing else;
+ * - `composeDeps` builds only what the function declares (the router never
+ *   constructs a token verifier), and reading a variable that is not declared
+ *   fails loudly (`UndeclaredCapabilityError`);
+ * - the local runtime runs the rendered deployment, with each function's
+ *   role checked on every AWS call, so a capability used but not declared
+ *   fails locally exactly as on AWS.
+ *
+ * As with SST's `link`, one list makes both the environment and the grants.
+ */
+import { ENV } from './env-names';
+import type { TableShape } from './cloud-shapes';
+
+export type TableName = TableShape['logicalName'];
+
+/** DynamoDB item and query actions the stores call (the IAM action is `dynamodb:<name>`). */
+export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query' | 'BatchWriteItem';
+
+/** Management API methods on `@connections/{id}`: post to, read, and close a connection. */
+export type ConnectionMethod = 'POST' | 'GET' | 'DELETE';
+
+/** Reads and writes on one table and (separately, as IAM grants them) its indexes. */
+export interface TableCapability {
+  readonly kind: 'table';
+  readonly table: TableName;
+  readonly actions: readonly TableAction[];
+  /** Queries on global secondary indexes, by index name. */
+  readonly indexes?: Readonly<Record<string, readonly 'Query'[]>>;
+  /** Why the function touches this table: becomes the IAM statement's Sid. */
+  readonly purpose: string;
+}
+
+/** `execute-api:ManageConnections` on the WebSocket API's `@connections`. */
+export interface ManagementApiCapability {
+  readonly kind: 'managementApi';
+  readonly methods: readonly ConnectionMethod[];
+}
+
+/** Invokes the worker function (the processor itself) asynchronously to run a claimed request. */
+export interface WorkerDispatchCapability {
+  readonly kind: 'workerDispatch';
+}
+
+/** Verifies client tokens: the key source, algorithms, issuer and audience. */
+export interface TokenKeyCapability {
+  readonly kind: 'tokenKey';
+}
+
+/** Consumes the requests table's stream through an event source mapping, with a dead-letter queue. */
+export interface RequestsStreamCapability {
+  readonly kind: 'requestsStream';
+}
+
+export type Capability =
+  | TableCapability
+  | ManagementApiCapability
+  | WorkerDispatchCapability
+  | TokenKeyCapability
+  | RequestsStreamCapability;
+
+export type CapabilityKind = Capability['kind'];
+
+/** Tunables a function reads from its environment (each one variable, see `SETTING_ENV`). */
+export type SettingName =
+  | 'syncThresholdMs'
+  | 'maxRetries'
+  | 'connectionTtlHours'
+  | 'requestTtlDays'
+  | 'leaseMs'
+  | 'queueLeaseMs'
+  | 'cancelPollMs'
+  | 'rateLimits';
+
+/** The variables behind each setting. */
+export const SETTING_ENV: Readonly<Record<SettingName, readonly string[]>> = {
+  syncThresholdMs: [ENV.syncThresholdMs],
+  maxRetries: [ENV.maxRetries],
+  connectionTtlHours: [ENV.connectionTtlHours],
+  requestTtlDays: [ENV.requestTtlDays],
+  leaseMs: [ENV.leaseMs],
+  queueLeaseMs: [ENV.queueLeaseMs],
+  cancelPollMs: [ENV.cancelPollMs],
+  rateLimits: [ENV.rateLimitPerConnection, ENV.rateLimitPerUser, ENV.rateLimitPerTenant],
+};
+
+/** The variable that carries each table's physical name. */
+export const TABLE_ENV: Readonly<Record<TableName, string>> = {
+  connections: ENV.connectionsTable,
+  requests: ENV.requestsTable,
+  subscriptions: ENV.subscriptionsTable,
+  'rate-limits': ENV.rateLimitsTable,
+};
+
+/** Token settings: the key source (exactly one is set) and the optional checks. */
+export const TOKEN_KEY_ENV: readonly string[] = [
+  ENV.jwtSecret,
+  ENV.jwtPublicKey,
+  ENV.jwksUrl,
+  ENV.jwtAlgorithms,
+  ENV.jwtIssuer,
+  ENV.jwtAudience,
+];
+
+/** Variables every function reads (Powertools and Node options), set by the deployer for all. */
+export const COMMON_ENV: readonly string[] = [
+  'POWERTOOLS_SERVICE_NAME',
+  'POWERTOOLS_LOG_LEVEL',
+  'POWERTOOLS_METRICS_NAMESPACE',
+  'POWERTOOLS_TRACE_ENABLED',
+];
+
+/** Lambda's asynchronous invocation settings for a function (`FunctionEventInvokeConfig`). */
+export interface AsyncInvokeConfig {
+  /** Lambda retries a failed asynchronous invocation this many times (its default is 2). */
+  readonly maximumRetryAttempts: 0 | 1 | 2;
+  /** Events older than this are discarded instead of run (Lambda's default is 6 hours). */
+  readonly maximumEventAgeSeconds: number;
+}
+
+export interface FunctionDeclaration {
+  /** One line for the function's description and the docs. */
+  readonly summary: string;
+  readonly capabilities: readonly Capability[];
+  readonly settings: readonly SettingName[];
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  /** Whether stack config may change memory / timeout (`<fn>MemoryMb`, `<fn>TimeoutSeconds`). */
+  readonly tunable: { readonly memory: boolean; readonly timeout: boolean };
+  /** Set for functions invoked asynchronously; Lambda's defaults apply otherwise. */
+  readonly asyncInvoke?: AsyncInvokeConfig;
+}
+
+const table = (name: TableName, purpose: string, actions: readonly TableAction[], indexes?: TableCapability['indexes']): TableCapability => ({
+  kind: 'table',
+  table: name,
+  purpose,
+  actions,
+  ...(indexes && { indexes }),
+});
+
+export const FUNCTION_DECLARATIONS = {
+  connect: {
+    summary: 'Verifies the client token and stores the connection ($connect)',
+    capabilities: [{ kind: 'tokenKey' }, table('connections', 'WriteConnection', ['PutItem'])],
+    settings: ['connectionTtlHours'],
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    tunable: { memory: true, timeout: false },
+  },
+  disconnect: {
+    summary: 'Forgets the connection and its subscriptions ($disconnect)',
+    capabilities: [
+      table('connections', 'RemoveConnection', ['DeleteItem']),
+      table('subscriptions', 'RemoveSubscriptions', ['BatchWriteItem'], { by_connection: ['Query'] }),
+    ],
+    settings: [],
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    tunable: { memory: true, timeout: false },
+  },
+  router: {
+    summary: 'Routes every client frame: built-in actions, sync handlers, queued requests ($default)',
+    capabilities: [
+      table('connections', 'Connections', ['GetItem', 'DeleteItem'], { by_user: ['Query'], by_tenant: ['Query'] }),
+      table('requests', 'Requests', ['PutItem', 'GetItem', 'UpdateItem']),
+      table('subscriptions', 'Subscriptions', ['PutItem', 'DeleteItem', 'UpdateItem', 'BatchWriteItem'], { by_connection: ['Query'] }),
+      table('rate-limits', 'RateLimits', ['UpdateItem']),
+      { kind: 'managementApi', methods: ['POST'] },
+    ],
+    settings: ['syncThresholdMs', 'maxRetries', 'requestTtlDays', 'queueLeaseMs', 'rateLimits'],
+    memoryMb: 256,
+    timeoutSeconds: 29,
+    tunable: { memory: true, timeout: true },
+  },
+  processor: {
+    summary: 'Claims queued requests from the stream, runs them, and recovers expired leases',
+    capabilities: [
+      { kind: 'requestsStream' },
+      { kind: 'workerDispatch' },
+      table('requests', 'Requests', ['GetItem', 'UpdateItem'], { by_lease: ['Query'] }),
+      table('connections', 'Connections', ['DeleteItem'], { by_user: ['Query'], by_tenant: ['Query'] }),
+      table('subscriptions', 'Subscribers', ['Query', 'UpdateItem', 'BatchWriteItem'], { by_connection: ['Query'] }),
+      { kind: 'managementApi', methods: ['POST'] },
+    ],
+    settings: ['maxRetries', 'requestTtlDays', 'leaseMs', 'queueLeaseMs', 'cancelPollMs'],
+    memoryMb: 512,
+    timeoutSeconds: 900,
+    tunable: { memory: true, timeout: true },
+    // The lease sweeper re-queues a run whose invocation was lost; Lambda's own retries would
+    // start a second run of the same event beside the recovered one.
+    asyncInvoke: { maximumRetryAttempts: 0, maximumEventAgeSeconds: 3600 },
+  },
+} as const satisfies Record<string, FunctionDeclaration>;
+
+export type FunctionName = keyof typeof FUNCTION_DECLARATIONS;
+
+/** The functions, in the order they meet a client. */
+export const FUNCTION_NAMES = Object.keys(FUNCTION_DECLARATIONS) as FunctionName[];
+
+export function declarationOf(fn: FunctionName): FunctionDeclaration {
+  return FUNCTION_DECLARATIONS[fn];
+}
+
+export function capabilitiesOf<K extends CapabilityKind>(fn: FunctionName, kind: K): Extract<Capability, { kind: K }>[] {
+  return declarationOf(fn).capabilities.filter((c): c is Extract<Capability, { kind: K }> => c.kind === kind);
+}
+
+export function hasCapability(fn: FunctionName, kind: CapabilityKind): boolean {
+  return capabilitiesOf(fn, kind).length > 0;
+}
+
+/** The tables a function declares, each once. */
+export function tablesOf(fn: FunctionName): TableName[] {
+  return [...new Set(capabilitiesOf(fn, 'table').map((c) => c.table))];
+}
+
+/** The Streamer variables a capability's code reads. */
+export function capabilityEnv(capability: Capability): readonly string[] {
+  switch (capability.kind) {
+    case 'table':
+      return [TABLE_ENV[capability.table]];
+    case 'managementApi':
+      return [ENV.managementEndpoint];
+    case 'workerDispatch':
+      return [ENV.workerFunction];
+    case 'tokenKey':
+      return TOKEN_KEY_ENV;
+    case 'requestsStream':
+      return [];
+  }
+}
+
+/** Every variable a function may read: its capabilities', its settings' and the common ones. */
+export function declaredEnv(fn: FunctionName): ReadonlySet<string> {
+  const declaration = declarationOf(fn);
+  return new Set([
+    ...COMMON_ENV,
+    ...declaration.capabilities.flatMap(capabilityEnv),
+    ...declaration.settings.flatMap((setting) => SETTING_ENV[setting]),
+  ]);
+}
+
+export function isFunctionName(name: string): name is FunctionName {
+  return Object.prototype.hasOwnProperty.call(FUNCTION_DECLARATIONS, name);
+}
