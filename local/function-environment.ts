@@ -1,61 +1,75 @@
 /**
- * The environment the functions see locally, the same contract `infra/`
- * fulfils on AWS (`ENV` in runtime-env.ts): table names, the management
- * endpoint, the worker function, the JWT secret. AWS SDK clients inside the
- * functions reach the emulators through the SDK's own service-specific
- * endpoint variables (`AWS_ENDPOINT_URL_<SERVICE>`), so no function code
- * knows it runs locally. Credentials are forced to dummies: a local run can
- * never touch a real AWS account.
+ * The environment of one function's container: exactly what the manifest
+ * declares for it, plus what Lambda itself sets in every container
+ * (`AWS_REGION`, `AWS_LAMBDA_FUNCTION_NAME`, the role's session credentials,
+ * …) and the endpoint overrides that point the AWS SDK at the emulators.
+ * Nothing of the runtime's own environment leaks in, and no other
+ * function's variables: a variable the stack does not give a function is
+ * absent here too.
+ *
+ * The one value rewritten is the management API endpoint
+ * (`https://{api}.execute-api.{region}.amazonaws.com/{stage}` becomes the
+ * local gateway's URL with the same stage path): it is an endpoint, and the
+ * functions pass it to the SDK themselves.
  */
-import { METRICS_NAMESPACE } from '../functions/core/metric-names';
-import { ENV } from '../functions/core/runtime-env';
-import { devJwtSecret } from './dev-token';
-import { physicalFunctionName } from './function-host';
-import { type LocalTable, TABLE_NAME_ENV } from './tables';
+import { isSecretMarker, type DeployedFunction, type LocalDeployment } from './deployment';
 
-export interface FunctionEnvironmentInput {
-  readonly tables: readonly LocalTable[];
+export interface ContainerEnvironmentInput {
+  readonly deployment: LocalDeployment;
+  /** The role session's credentials (`LocalIam.credentialsFor`). */
+  readonly credentials: Readonly<Record<string, string>>;
+  /** Where the IAM-checked DynamoDB front listens. */
+  readonly dynamodbEndpoint: string;
   /** Where the gateway, `@connections` and Lambda APIs listen: `http://127.0.0.1:<port>`. */
   readonly httpEndpoint: string;
-  readonly dynamodbEndpoint: string;
-  readonly region: string;
-  /** Most invocations the host runs at once (its async concurrency). */
-  readonly maxConcurrency?: number;
-  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Values of the manifest's redacted secrets, by config key (`streamer:jwtSecret`). */
+  readonly secrets: Readonly<Record<string, string>>;
 }
 
-/** Variables the runtime always sets (they describe the emulated cloud, not the app). */
-export function functionEnvironment(input: FunctionEnvironmentInput): Record<string, string> {
-  const env = input.env ?? process.env;
-  const values: Record<string, string> = {
-    AWS_REGION: input.region,
-    AWS_DEFAULT_REGION: input.region,
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_DYNAMODB: input.dynamodbEndpoint,
-    AWS_ENDPOINT_URL_DYNAMODB_STREAMS: input.dynamodbEndpoint,
-    AWS_ENDPOINT_URL_LAMBDA: input.httpEndpoint,
-    AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI: input.httpEndpoint,
-    [ENV.managementEndpoint]: input.httpEndpoint,
-    [ENV.workerFunction]: physicalFunctionName('processor'),
-    [ENV.jwtSecret]: devJwtSecret(env),
-    // X-Ray is absent locally. Metrics are printed as EMF, as on AWS, and the runtime aggregates them (function-output.ts).
-    POWERTOOLS_TRACE_ENABLED: env.POWERTOOLS_TRACE_ENABLED ?? 'false',
-    POWERTOOLS_METRICS_DISABLED: env.POWERTOOLS_METRICS_DISABLED ?? 'false',
-    POWERTOOLS_METRICS_NAMESPACE: env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
-    POWERTOOLS_SERVICE_NAME: env.POWERTOOLS_SERVICE_NAME ?? 'streamer-local',
-    // The host runs invocations of one function concurrently in one module instance, as a Lambda
-    // environment with this setting does: Powertools then scopes its state to each invocation (invoke-store.ts).
-    AWS_LAMBDA_MAX_CONCURRENCY: String(input.maxConcurrency ?? 100),
+export class UnresolvedSecretError extends Error {
+  override readonly name = 'UnresolvedSecretError';
+}
+
+/** Variables Lambda sets in every Node.js container (the subset functions may read). */
+function lambdaRuntimeVariables(fn: DeployedFunction, region: string): Record<string, string> {
+  return {
+    _HANDLER: fn.handler,
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+    AWS_LAMBDA_FUNCTION_NAME: fn.name,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
+    LAMBDA_TASK_ROOT: fn.codeDir,
+    TZ: 'UTC',
+    // The deployed runtime is Node.js 22; here the SDK would warn about this machine's Node.js 20 in every container.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
-  for (const table of input.tables) values[TABLE_NAME_ENV[table.shape.logicalName]] = table.name;
-  return values;
 }
 
-/** Applies the environment to this process, where the functions run, and drops real credentials. */
-export function applyFunctionEnvironment(values: Record<string, string>, env: NodeJS.ProcessEnv = process.env): void {
-  for (const name of ['AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_ENDPOINT_URL', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_WEB_IDENTITY_TOKEN_FILE']) {
-    delete env[name];
+export function containerEnvironment(fn: DeployedFunction, input: ContainerEnvironmentInput): Record<string, string> {
+  const { deployment } = input;
+  const localManagementEndpoint = `${input.httpEndpoint}/${deployment.api.stage}`;
+  const declared: Record<string, string> = {};
+  for (const [name, value] of Object.entries(fn.environment)) {
+    if (isSecretMarker(value)) {
+      const secret = input.secrets[value.$secret];
+      if (secret === undefined) {
+        throw new UnresolvedSecretError(`${fn.name}'s ${name} is the secret ${value.$secret}, which the local runtime has no value for`);
+      }
+      declared[name] = secret;
+    } else {
+      declared[name] = value === deployment.api.managementEndpoint ? localManagementEndpoint : value;
+    }
   }
-  Object.assign(env, values);
+  return {
+    ...declared,
+    ...lambdaRuntimeVariables(fn, deployment.region),
+    ...input.credentials,
+    AWS_ENDPOINT_URL_DYNAMODB: input.dynamodbEndpoint,
+    AWS_ENDPOINT_URL_LAMBDA: input.httpEndpoint,
+    AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI: localManagementEndpoint,
+  };
 }

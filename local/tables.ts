@@ -1,7 +1,10 @@
 /**
- * Creates Streamer's tables in DynamoDB Local from `ALL_TABLES`, the shapes
- * `infra/` deploys: keys, global indexes and projections, stream view type
- * and TTL attribute. Existing tables (a persisted run) are left as they are.
+ * Creates tables in DynamoDB Local. The runtime creates the deployment's
+ * tables exactly as the manifest describes them (`ensureDeployedTables`:
+ * names, keys, indexes and projections, stream view type, TTL attribute);
+ * test harnesses that exercise the core against DynamoDB Local directly use
+ * the shapes `infra/` deploys (`ensureTables`). Existing tables (a persisted
+ * run) are left as they are.
  */
 import {
   type AttributeDefinition,
@@ -14,6 +17,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { ALL_TABLES, type KeyAttribute, type TableShape } from '../functions/core/cloud-shapes';
 import { ENV } from '../functions/core/runtime-env';
+import type { DeployedTable } from './deployment';
 
 export const LOCAL_TABLE_PREFIX = 'streamer-local-';
 
@@ -30,13 +34,56 @@ export function localTableName(shape: TableShape): string {
 }
 
 export interface LocalTable {
-  readonly shape: TableShape;
+  /** The cloud shape it was built from, when built from one (test harnesses). */
+  readonly shape?: TableShape;
   readonly name: string;
-  /** The table's stream, when it has one. */
+  /** Key attribute names: partition key, then sort key. */
+  readonly keyNames: readonly string[];
+  /** Attribute holding an epoch-seconds expiry, when TTL is on. */
+  readonly ttlAttribute?: string;
+  /** The table's stream in DynamoDB Local, when it has one. */
   readonly streamArn?: string;
 }
 
-export async function ensureTables(client: DynamoDBClient, shapes: readonly TableShape[] = ALL_TABLES): Promise<LocalTable[]> {
+/** What creating one table needs. */
+interface TableDefinition {
+  readonly input: ConstructorParameters<typeof CreateTableCommand>[0] & { TableName: string };
+  readonly ttlAttribute?: string;
+  readonly shape?: TableShape;
+}
+
+/** The tables of a deployment manifest, created as AWS would create them. */
+export function ensureDeployedTables(client: DynamoDBClient, tables: readonly DeployedTable[]): Promise<LocalTable[]> {
+  return ensure(client, tables.map((table) => ({ input: deployedTableInput(table), ttlAttribute: table.ttlAttribute })));
+}
+
+export function deployedTableInput(table: DeployedTable): TableDefinition['input'] {
+  const keySchema = (hash: string, range: string | undefined): KeySchemaElement[] => [
+    { AttributeName: hash, KeyType: 'HASH' },
+    ...(range ? [{ AttributeName: range, KeyType: 'RANGE' as const }] : []),
+  ];
+  return {
+    TableName: table.name,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: table.attributes.map((attribute) => ({ AttributeName: attribute.name, AttributeType: attribute.type })),
+    KeySchema: keySchema(table.hashKey, table.rangeKey),
+    ...(table.globalSecondaryIndexes.length > 0 && {
+      GlobalSecondaryIndexes: table.globalSecondaryIndexes.map((index) => ({
+        IndexName: index.name,
+        KeySchema: index.keySchemas.map((key) => ({ AttributeName: key.attributeName, KeyType: key.keyType })),
+        Projection: { ProjectionType: index.projectionType },
+      })),
+    }),
+    ...(table.streamViewType && { StreamSpecification: { StreamEnabled: true, StreamViewType: table.streamViewType } }),
+  };
+}
+
+/** Streamer's tables from the cloud shapes, named `streamer-local-<logical name>` (test harnesses). */
+export function ensureTables(client: DynamoDBClient, shapes: readonly TableShape[] = ALL_TABLES): Promise<LocalTable[]> {
+  return ensure(client, shapes.map((shape) => ({ input: createTableInput(shape, localTableName(shape)), ttlAttribute: shape.ttlAttribute, shape })));
+}
+
+async function ensure(client: DynamoDBClient, definitions: readonly TableDefinition[]): Promise<LocalTable[]> {
   const existing = new Set<string>();
   let start: string | undefined;
   do {
@@ -46,24 +93,24 @@ export async function ensureTables(client: DynamoDBClient, shapes: readonly Tabl
   } while (start);
 
   return Promise.all(
-    shapes.map(async (shape): Promise<LocalTable> => {
-      const name = localTableName(shape);
+    definitions.map(async ({ input, ttlAttribute, shape }): Promise<LocalTable> => {
+      const name = input.TableName;
       if (!existing.has(name)) {
-        await client.send(new CreateTableCommand(createTableInput(shape, name)));
-        await client.send(
-          new UpdateTimeToLiveCommand({
-            TableName: name,
-            TimeToLiveSpecification: { AttributeName: shape.ttlAttribute, Enabled: true },
-          }),
-        );
+        await client.send(new CreateTableCommand(input));
+        if (ttlAttribute) {
+          await client.send(
+            new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: ttlAttribute, Enabled: true } }),
+          );
+        }
       }
       const described = await client.send(new DescribeTableCommand({ TableName: name }));
-      return { shape, name, streamArn: described.Table?.LatestStreamArn };
+      const keyNames = (input.KeySchema ?? []).map((key) => key.AttributeName!);
+      return { ...(shape && { shape }), name, keyNames, ttlAttribute, streamArn: described.Table?.LatestStreamArn };
     }),
   );
 }
 
-export function createTableInput(shape: TableShape, name: string): ConstructorParameters<typeof CreateTableCommand>[0] {
+export function createTableInput(shape: TableShape, name: string): TableDefinition['input'] {
   const attributes = new Map<string, KeyAttribute>();
   const remember = (key: KeyAttribute | undefined): void => {
     if (key) attributes.set(key.name, key);

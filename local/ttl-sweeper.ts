@@ -67,15 +67,17 @@ export class TtlSweeper {
     for (const [key, at] of this.deletedByTtl) if (nowMs - at > LEDGER_MS) this.deletedByTtl.delete(key);
     const nowSeconds = { N: String(Math.floor(nowMs / 1000)) };
     for (const table of this.options.tables) {
+      if (!table.ttlAttribute) continue;
+      const ttlAttribute = table.ttlAttribute;
       try {
-        const keyNames = [table.shape.partitionKey.name, ...(table.shape.sortKey ? [table.shape.sortKey.name] : [])];
+        const keyNames = table.keyNames;
         let start: Record<string, AttributeValue> | undefined;
         do {
           const page = await this.options.client.send(
             new ScanCommand({
               TableName: table.name,
               FilterExpression: '#ttl < :now',
-              ExpressionAttributeNames: { '#ttl': table.shape.ttlAttribute },
+              ExpressionAttributeNames: { '#ttl': ttlAttribute },
               ExpressionAttributeValues: { ':now': nowSeconds },
               ExclusiveStartKey: start,
             }),
@@ -90,7 +92,7 @@ export class TtlSweeper {
                   TableName: table.name,
                   Key: key,
                   ConditionExpression: '#ttl < :now',
-                  ExpressionAttributeNames: { '#ttl': table.shape.ttlAttribute },
+                  ExpressionAttributeNames: { '#ttl': ttlAttribute },
                   ExpressionAttributeValues: { ':now': nowSeconds },
                 }),
               );

@@ -78,8 +78,8 @@ export async function startCostHarness(): Promise<CostHarness> {
   const streams = new DynamoDBStreamsClient(awsConfig);
   try {
     const tables: LocalTable[] = await ensureTables(client);
-    const nameOf = (logical: string): string => tables.find((t) => t.shape.logicalName === logical)!.name;
-    const shortName = (physical: string): string => tables.find((t) => t.name === physical)?.shape.logicalName ?? physical;
+    const nameOf = (logical: string): string => tables.find((t) => t.shape?.logicalName === logical)!.name;
+    const shortName = (physical: string): string => tables.find((t) => t.name === physical)?.shape?.logicalName ?? physical;
     // The same client options as composeDeps.
     const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
     const counter = new DynamoCallCounter(doc, shortName);
@@ -112,7 +112,7 @@ export async function startCostHarness(): Promise<CostHarness> {
       metrics: noMetrics,
     };
     dispatcher.deps = deps;
-    const requestsStream = tables.find((t) => t.shape.logicalName === 'requests')!.streamArn!;
+    const requestsStream = tables.find((t) => t.shape?.logicalName === 'requests')!.streamArn!;
     const token = mintDevToken({ sub: 'cost', tenant: 'bench', secret: SECRET });
     let sequence = 0;
 

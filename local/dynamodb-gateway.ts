@@ -1,0 +1,119 @@
+/**
+ * DynamoDB's front door, as the functions reach it: every request must carry
+ * a valid SigV4 signature from a function's credentials, and every table and
+ * index it touches is authorized against that function's role before the
+ * request goes on, unchanged, to DynamoDB Local. A denied call answers
+ * `AccessDeniedException` exactly as DynamoDB does, so the function's AWS SDK
+ * throws what it would throw on AWS.
+ */
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AwsErrorResponse } from './iam/aws-denials';
+import { dynamoDbAuthorizations, UnsupportedDynamoDbOperationError } from './dynamodb-request-resources';
+import { readBody } from './http-responses';
+import type { LocalIam } from './local-iam';
+import { describeError, type Logger } from './log';
+
+/** DynamoDB's own request size limit is 16 MB for batches; anything larger is not a real request. */
+const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+
+export interface DynamoDbGatewayOptions {
+  readonly iam: LocalIam;
+  /** DynamoDB Local's endpoint, e.g. `http://127.0.0.1:8000`. */
+  readonly upstream: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly host: string;
+  readonly log: Logger;
+}
+
+export interface RunningDynamoDbGateway {
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+function send(response: ServerResponse, refusal: AwsErrorResponse): void {
+  response.writeHead(refusal.status, { ...refusal.headers, 'Content-Length': Buffer.byteLength(refusal.body) });
+  response.end(refusal.body);
+}
+
+export async function startDynamoDbGateway(options: DynamoDbGatewayOptions): Promise<RunningDynamoDbGateway> {
+  const upstream = new URL(options.upstream);
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const body = await readBody(request, MAX_REQUEST_BYTES);
+    const authentication = await options.iam.authenticate('dynamodb', {
+      method: request.method ?? 'POST',
+      rawPath: request.url ?? '/',
+      headers: request.headers,
+      body,
+    });
+    if (!authentication.ok) return send(response, authentication.response);
+    const target = String(request.headers['x-amz-target'] ?? '');
+    let authorizations;
+    try {
+      authorizations = dynamoDbAuthorizations(target, JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>, options.region, options.accountId);
+    } catch (error) {
+      const message = error instanceof UnsupportedDynamoDbOperationError ? error.message : `unreadable request: ${describeError(error)}`;
+      options.log.error(`DynamoDB ${target} from ${authentication.principal.functionName}: ${message}`);
+      return send(response, {
+        status: 400,
+        headers: { 'Content-Type': 'application/x-amz-json-1.0' },
+        body: JSON.stringify({ __type: 'com.amazon.coral.validate#ValidationException', message }),
+      });
+    }
+    for (const { action, resource } of authorizations) {
+      const refusal = options.iam.authorize('dynamodb', authentication.principal, action, resource);
+      if (refusal) return send(response, refusal);
+    }
+    await forward(request, body, response);
+  };
+
+  const forward = (request: IncomingMessage, body: Buffer, response: ServerResponse): Promise<void> =>
+    new Promise((resolve) => {
+      const headers = { ...request.headers, host: upstream.host, 'content-length': String(body.length) };
+      const proxied = httpRequest(
+        { host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers },
+        (answer) => {
+          response.writeHead(answer.statusCode ?? 500, answer.headers);
+          answer.pipe(response);
+          answer.on('end', resolve);
+          answer.on('error', () => resolve());
+        },
+      );
+      proxied.on('error', (error) => {
+        // DynamoDB Local is gone: answer as an unreachable service would, a 5xx the SDK retries.
+        options.log.error(`DynamoDB Local did not answer: ${describeError(error)}`);
+        if (!response.headersSent) {
+          send(response, {
+            status: 503,
+            headers: { 'Content-Type': 'application/x-amz-json-1.0' },
+            body: JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ServiceUnavailable', message: 'DynamoDB Local is unavailable' }),
+          });
+        } else response.destroy();
+        resolve();
+      });
+      proxied.end(body);
+    });
+
+  const server: Server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      options.log.error(`DynamoDB gateway failed: ${describeError(error)}`);
+      if (!response.headersSent) send(response, { status: 500, headers: { 'Content-Type': 'application/x-amz-json-1.0' }, body: JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'Internal error' }) });
+      else response.destroy();
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, options.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://${options.host}:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
