@@ -65,8 +65,11 @@ export const SIGV4_MESSAGES = {
  * @example
  * ```ts
  * const body = await readBody(req, limit);
- * const result = await verifySigV4({ method: req.method ?? 'GET', rawPath: req.url ?? '/', headers: req.headers, body }, keys.get);
- * if (!result.ok) return sendDenial(res, signatureDenial('dynamodb', result));
+ * const result = await verifySigV4({ method: req.method ?? 'GET', rawPath: req.url ?? '/', headers: req.headers, body }, (id) => keys.get(id));
+ * if (!result.ok) {
+ *   const { status, headers, body } = authenticationFailureResponse('dynamodb', result);
+ *   return res.writeHead(status, headers).end(body);
+ * }
  * ```
  */
 export async function verifySigV4(request: SignedHttpRequest, lookupSecret: SecretLookup, now: Date = new Date()): Promise<SigV4Verification> {
@@ -94,7 +97,12 @@ export async function verifySigV4(request: SignedHttpRequest, lookupSecret: Secr
   }
 
   const expected = await recomputeSignature(request, { accessKeyId, secret, region, service, signedHeaders, signingDate });
-  if (!timingSafeEqual(Buffer.from(expected, 'hex'), Buffer.from(signature, 'hex'))) return failure('bad-signature', SIGV4_MESSAGES.badSignature);
+  const expectedBytes = Buffer.from(expected, 'hex');
+  const sentBytes = Buffer.from(signature, 'hex');
+  // timingSafeEqual throws on different lengths; both are 32 bytes unless the signer's output changed shape.
+  if (expectedBytes.length !== sentBytes.length || !timingSafeEqual(expectedBytes, sentBytes)) {
+    return failure('bad-signature', SIGV4_MESSAGES.badSignature);
+  }
   return { ok: true, accessKeyId, region, service };
 }
 
