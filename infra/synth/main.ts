@@ -73,7 +73,6 @@ function parseArguments(argv: readonly string[], cwd: string): SynthArguments {
 }
 
 async function main(): Promise<void> {
-  const started = Date.now();
   const args = parseArguments(process.argv.slice(2), process.cwd());
   const config = loadStackConfig({ root: args.root, stack: args.stack, stackFile: args.stackFile });
   const manifest = await renderManifest({ root: args.root, config, accountId: args.accountId });
@@ -82,7 +81,7 @@ async function main(): Promise<void> {
   const where = path.relative(process.cwd(), args.out) || args.out;
   // With --json, stdout carries only the diff, so a CI step can parse it.
   const log = args.json ? (line: string) => process.stderr.write(`${line}\n`) : (line: string) => process.stdout.write(`${line}\n`);
-  log(`synth: ${manifest.stack} → ${where} (${manifest.resources.length} resources) in ${Date.now() - started} ms`);
+  log(`synth: ${manifest.stack} → ${where} (${manifest.resources.length} resources) in ${Math.round(process.uptime() * 1000)} ms`);
   if (args.diffWith !== undefined) {
     const before = JSON.parse(fs.readFileSync(args.diffWith, 'utf8')) as DeploymentManifest;
     const diff = diffManifests(before, manifest);
