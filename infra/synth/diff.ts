@@ -61,15 +61,33 @@ const isMarker = (value: JsonValue | undefined): boolean => isObject(value) && O
 
 const child = (path: string, key: string): string => (path === '' ? key : `${path}.${key}`);
 
-/** Paths at which `before` and `after` differ, deepest first reached, in key order. */
+/** A string holding a JSON document (an IAM policy, a dashboard body), parsed; else `undefined`. */
+function embeddedJson(value: JsonValue | undefined): JsonValue | undefined {
+  if (typeof value !== 'string' || !/^\s*[[{]/.test(value)) return undefined;
+  try {
+    return JSON.parse(value) as JsonValue;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Paths at which `before` and `after` differ, in key order. Policies and
+ * dashboards are JSON inside a string: they are compared as documents, so a
+ * changed grant shows as `policy.Statement[2].Action`, not as two walls of text.
+ */
 export function diffValues(before: JsonValue | undefined, after: JsonValue | undefined, path = ''): ValueChange[] {
   if (JSON.stringify(before) === JSON.stringify(after)) return [];
+  const [beforeDocument, afterDocument] = [embeddedJson(before), embeddedJson(after)];
+  if (beforeDocument !== undefined && afterDocument !== undefined) return diffValues(beforeDocument, afterDocument, path);
   if (isObject(before) && isObject(after) && !isMarker(before) && !isMarker(after)) {
     const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
     return keys.flatMap((key) => diffValues(before[key], after[key], child(path, key)));
   }
-  if (Array.isArray(before) && Array.isArray(after) && before.length === after.length) {
-    return before.flatMap((item, i) => diffValues(item, after[i], `${path}[${i}]`));
+  if (Array.isArray(before) && Array.isArray(after)) {
+    // Index by index, as Pulumi shows lists: a longer list shows its new items as `+ path[i]`.
+    const length = Math.max(before.length, after.length);
+    return Array.from({ length }, (_, i) => diffValues(before[i], after[i], `${path}[${i}]`)).flat();
   }
   return [{ path, ...(before !== undefined ? { before } : {}), ...(after !== undefined ? { after } : {}) }];
 }

@@ -78,7 +78,8 @@ async function main(): Promise<void> {
   const manifest = await renderManifest({ root: args.root, config, accountId: args.accountId });
   fs.mkdirSync(path.dirname(args.out), { recursive: true });
   fs.writeFileSync(args.out, serializeManifest(manifest));
-  const where = path.relative(process.cwd(), args.out) || args.out;
+  const relative = path.relative(process.cwd(), args.out);
+  const where = relative.startsWith('..') ? args.out : relative;
   // With --json, stdout carries only the diff, so a CI step can parse it.
   const log = args.json ? (line: string) => process.stderr.write(`${line}\n`) : (line: string) => process.stdout.write(`${line}\n`);
   log(`synth: ${manifest.stack} → ${where} (${manifest.resources.length} resources) in ${Math.round(process.uptime() * 1000)} ms`);
