@@ -44,6 +44,9 @@ function stackFile(name: string, values: Readonly<Record<string, string>>): stri
 
 const out = (name: string): string => path.join(work, `${name}.json`);
 
+/** A synth is a node process loading the AWS SDK for Pulumi: seconds, more on a busy machine. */
+const SYNTH_TIMEOUT_MS = 60_000;
+
 beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'streamer-synth-'));
   dist = stubBundles();
@@ -58,7 +61,7 @@ beforeAll(async () => {
     synth(['--stack', 'dev', '--stack-file', stackFile('dev-email', { 'streamer:alarmEmail': 'ops@example.com' }), '--out', out('dev-email')]),
     synth(['--stack', 'dev', '--stack-file', stackFile('dev-plain', { 'streamer:jwtSecret': PLAIN_SECRET }), '--out', out('dev-plain')]),
   ]);
-}, 120_000);
+}, 4 * SYNTH_TIMEOUT_MS);
 
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
@@ -208,7 +211,7 @@ describe('diff', () => {
     expect(isEmptyDiff(diffManifests(manifest, manifest))).toBe(true);
     expect(formatDiff(diffManifests(manifest, manifest))).toBe('no changes\n');
     expect(await synth(['--stack', 'dev', '--stack-file', DEV_STACK_FILE, '--out', out('dev-again'), '--diff', out('dev')])).toContain('no changes');
-  });
+  }, SYNTH_TIMEOUT_MS);
 
   it('shows exactly the router’s memory when routerMemoryMb changes', () => {
     const diff = diffManifests(manifestAt(out('dev')), manifestAt(out('dev-512')));
@@ -235,7 +238,7 @@ describe('diff', () => {
     expect(readable).toContain('    memorySize: 256 → 512');
     expect(readable).toContain('resources: 1 to change');
     expect(JSON.parse(json)).toMatchObject({ added: [], removed: [], changed: [{ name: 'streamer-router', changes: [{ path: 'memorySize', before: 256, after: 512 }] }] });
-  });
+  }, SYNTH_TIMEOUT_MS);
 
   it('shows added resources with + and removed ones with -', () => {
     const plain = manifestAt(out('dev'));
