@@ -2,7 +2,9 @@
 /**
  * Bundles each Lambda function into its own fresh folder under dist/
  * (dist/<fn>/index.js + source map, ready for a Pulumi FileArchive), plus the
- * local runtime and the terminal client. Prints every bundle's size.
+ * local runtime and the terminal client. Prints every bundle's size. Last,
+ * renders the `local` stack's manifest, dist/deployment.json (docs/synth.md),
+ * from the function bundles just built.
  *
  * Powertools Tracer (with aws-xray-sdk-core) is bundled on its own, beside
  * each function at dist/<fn>/node_modules/@aws-lambda-powertools/tracer/,
@@ -16,6 +18,7 @@ import { build } from 'esbuild';
 import { copyFileSync, existsSync, rmSync, mkdirSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { runSynth } from './synth.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const FUNCTIONS = ['connect', 'disconnect', 'router', 'processor'];
@@ -92,3 +95,12 @@ for (const { outfile, bytes } of report) {
   console.log(`${outfile.padEnd(width)} ${(bytes / 1024).toFixed(1).padStart(8)} KiB`);
 }
 console.log(`built ${report.length} bundles in ${Date.now() - started} ms`);
+
+// The program refuses to render without the function bundles, so synth comes after them.
+const synthStarted = Date.now();
+const synthStatus = await runSynth(['--stack', 'local']);
+if (synthStatus !== 0) {
+  console.error('synth failed: dist/deployment.json was not written');
+  process.exit(synthStatus);
+}
+console.log(`synth took ${Date.now() - synthStarted} ms`);
