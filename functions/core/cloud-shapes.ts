@@ -141,16 +141,6 @@ export const REQUEST_STREAM_MAPPING: StreamMappingShape = {
   ],
 };
 
-/** API Gateway WebSocket limits that both the deployed API and the local emulation enforce. */
-export const WEBSOCKET_LIMITS = {
-  /** Largest client frame API Gateway accepts (128 KiB). */
-  maxFrameBytes: 128 * 1024,
-  /** API Gateway closes a connection idle this long (10 minutes). */
-  idleTimeoutMs: 10 * 60 * 1000,
-  /** API Gateway closes every connection after 2 hours. */
-  maxConnectionDurationMs: 2 * 60 * 60 * 1000,
-} as const;
-
 /** How often the lease sweeper runs (an EventBridge schedule on AWS, a timer locally). */
 export const SWEEP_SCHEDULE_MINUTES = 1;
 
@@ -164,11 +154,14 @@ export interface FunctionShape {
 /**
  * Default memory and timeout of each function: the stack config's defaults
  * on AWS (router and processor are tunable there) and the local runtime's
- * invocation budgets.
+ * invocation budgets. The router's timeout is API Gateway's integration
+ * timeout (`WEBSOCKET_LIMITS.integrationTimeoutSeconds` in `aws-limits.ts`):
+ * it serves synchronous requests inside the `$default` integration, and a
+ * longer budget would outlive the integration it answers.
  */
 export const FUNCTION_DEFAULTS: Readonly<Record<FunctionName, FunctionShape>> = {
   connect: { memoryMb: 256, timeoutSeconds: 10 },
   disconnect: { memoryMb: 256, timeoutSeconds: 10 },
-  router: { memoryMb: 256, timeoutSeconds: 30 },
+  router: { memoryMb: 256, timeoutSeconds: 29 },
   processor: { memoryMb: 512, timeoutSeconds: 900 },
 };
