@@ -4,6 +4,7 @@
  * named here, once; `readRuntimeSettings` validates them and names the
  * variable in every error.
  */
+import { WEBSOCKET_LIMITS } from './aws-limits';
 import { StreamerError } from './errors';
 
 export const ENV = {
@@ -121,7 +122,7 @@ export function readRuntimeSettings(env: Env = process.env): RuntimeSettings {
     },
     managementEndpoint: required(env, ENV.managementEndpoint),
     workerFunction: env[ENV.workerFunction]?.trim() || env.AWS_LAMBDA_FUNCTION_NAME || undefined,
-    syncThresholdMs: integer(env, ENV.syncThresholdMs, DEFAULTS.syncThresholdMs, 0, 900_000),
+    syncThresholdMs: integer(env, ENV.syncThresholdMs, DEFAULTS.syncThresholdMs, 0, WEBSOCKET_LIMITS.integrationTimeoutSeconds * 1000 - 1),
     maxRetries: integer(env, ENV.maxRetries, DEFAULTS.maxRetries, 0, 20),
     connectionTtlSeconds: integer(env, ENV.connectionTtlHours, DEFAULTS.connectionTtlHours, 1, 24 * 365) * 3600,
     requestTtlSeconds: integer(env, ENV.requestTtlDays, DEFAULTS.requestTtlDays, 1, 3650) * 86400,

@@ -181,7 +181,7 @@ describe('functions', () => {
   const expected: Record<Fn, { memorySize: number; timeout: number }> = {
     connect: { memorySize: 256, timeout: 10 },
     disconnect: { memorySize: 256, timeout: 10 },
-    router: { memorySize: 256, timeout: 30 },
+    router: { memorySize: 256, timeout: 29 },
     processor: { memorySize: 512, timeout: 900 },
   };
 
