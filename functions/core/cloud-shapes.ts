@@ -5,8 +5,10 @@
  * `local/` creates and emulates exactly the same ones, so the local runtime
  * cannot drift from what runs on AWS. Functions read only the names they
  * query (index names, attribute names); table names reach them through the
- * environment (see `runtime-env.ts`).
+ * environment (see `runtime-env.ts`). The AWS quotas these shapes live
+ * within are in `aws-limits.ts`.
  */
+import { WEBSOCKET_LIMITS } from './aws-limits';
 
 export type KeyAttributeType = 'S' | 'N';
 
@@ -155,13 +157,12 @@ export interface FunctionShape {
  * Default memory and timeout of each function: the stack config's defaults
  * on AWS (router and processor are tunable there) and the local runtime's
  * invocation budgets. The router's timeout is API Gateway's integration
- * timeout (`WEBSOCKET_LIMITS.integrationTimeoutSeconds` in `aws-limits.ts`):
- * it serves synchronous requests inside the `$default` integration, and a
+ * timeout: it serves synchronous requests inside the `$default` integration, and a
  * longer budget would outlive the integration it answers.
  */
 export const FUNCTION_DEFAULTS: Readonly<Record<FunctionName, FunctionShape>> = {
   connect: { memoryMb: 256, timeoutSeconds: 10 },
   disconnect: { memoryMb: 256, timeoutSeconds: 10 },
-  router: { memoryMb: 256, timeoutSeconds: 29 },
+  router: { memoryMb: 256, timeoutSeconds: WEBSOCKET_LIMITS.integrationTimeoutSeconds },
   processor: { memoryMb: 512, timeoutSeconds: 900 },
 };
