@@ -6,6 +6,7 @@
  * progress that overtakes its `ack` and updates that arrive through a
  * resubscription after a reconnect both land on the right request.
  */
+import { WEBSOCKET_LIMITS } from '../functions/core/aws-limits';
 import type { ErrorMessage, JsonObject, ProgressMessage, RequestView, ServerMessage } from '../functions/core/protocol/messages';
 import { Connection } from './connection';
 import { StreamerError } from './errors';
@@ -14,13 +15,26 @@ import { SubscriptionChannel, isNewProgress, type SubscribeOptions, type Subscri
 import type { ActionMap, AnyActions, ConnectionState, RequestOptions, StreamerClientOptions, WebSocketConstructor } from './types';
 
 /**
- * API Gateway's frame limit (128 KiB): a bigger request is refused with
- * `PAYLOAD_TOO_LARGE` before it is sent.
+ * API Gateway's message limit (128 KiB, UTF-8 bytes of the whole request
+ * frame as JSON): a bigger request is refused with `PAYLOAD_TOO_LARGE`
+ * before it is sent.
  *
  * @example
- * if (new TextEncoder().encode(JSON.stringify(payload)).length > MAX_FRAME_BYTES - 512) uploadElsewhere(payload);
+ * if (new TextEncoder().encode(JSON.stringify(payload)).length > MAX_MESSAGE_BYTES - 512) uploadElsewhere(payload);
  */
-export const MAX_FRAME_BYTES = 128 * 1024;
+export const MAX_MESSAGE_BYTES: number = WEBSOCKET_LIMITS.maxMessageBytes;
+
+/**
+ * API Gateway's frame limit (32 KiB): it closes the connection with 1009 on
+ * any larger WebSocket frame. The Node entry (`@streamer/client/node`) sends
+ * a longer message as fragments of at most this size; a browser sends every
+ * message as one frame, so there a message over this size is lost with the
+ * connection.
+ *
+ * @example
+ * const fitsOneFrame = new TextEncoder().encode(JSON.stringify(request)).length <= MAX_FRAME_BYTES;
+ */
+export const MAX_FRAME_BYTES: number = WEBSOCKET_LIMITS.maxFrameBytes;
 
 /** A request this client sent (or will send) and still owes its caller an outcome. */
 interface PendingRequest {
@@ -546,11 +560,11 @@ function cancelledError(reason: unknown): StreamerError {
 
 function frameTooLarge(frame: string): StreamerError | null {
   // Cheap bound first: a UTF-16 code unit is at most 3 UTF-8 bytes.
-  if (frame.length * 3 <= MAX_FRAME_BYTES) return null;
+  if (frame.length * 3 <= MAX_MESSAGE_BYTES) return null;
   const bytes = new TextEncoder().encode(frame).length;
-  if (bytes <= MAX_FRAME_BYTES) return null;
-  return new StreamerError('PAYLOAD_TOO_LARGE', `The request frame is ${bytes} bytes; the limit is ${MAX_FRAME_BYTES}`, {
-    details: { sizeBytes: bytes, limitBytes: MAX_FRAME_BYTES },
+  if (bytes <= MAX_MESSAGE_BYTES) return null;
+  return new StreamerError('PAYLOAD_TOO_LARGE', `The request message is ${bytes} bytes; the limit is ${MAX_MESSAGE_BYTES}`, {
+    details: { sizeBytes: bytes, limitBytes: MAX_MESSAGE_BYTES },
   });
 }
 

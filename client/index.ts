@@ -11,7 +11,7 @@
  *   onProgress: (p) => console.log(`${Math.round(p.progress * 100)}%`, p.message),
  * });
  */
-export { StreamerClient, MAX_FRAME_BYTES } from './client';
+export { StreamerClient, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from './client';
 export { StreamerError } from './errors';
 export type { StreamerErrorCode, ClientErrorCode, StreamerErrorOptions } from './errors';
 export type { Subscription, SubscriptionEvent, SubscribeOptions } from './subscription';

@@ -14,6 +14,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import { z } from 'zod';
+import { LAMBDA_LIMITS, WEBSOCKET_LIMITS } from '../functions/core/aws-limits';
 import { FUNCTION_DEFAULTS } from '../functions/core/cloud-shapes';
 import { DEFAULTS, type RateLimitSetting } from '../functions/core/runtime-env';
 
@@ -160,14 +161,28 @@ function optional<T>(
 }
 
 const memory = (fn: string, defaultMb: number) =>
-  withDefault('integer', defaultMb, integerIn(128, 10_240), `Memory of the ${fn} function, in MB (CPU scales with it).`);
+  withDefault(
+    'integer',
+    defaultMb,
+    integerIn(LAMBDA_LIMITS.minMemoryMb, LAMBDA_LIMITS.maxMemoryMb),
+    `Memory of the ${fn} function, in MB (CPU scales with it).`,
+  );
+
+/**
+ * The router answers `$default` inside API Gateway's integration, which gives
+ * up after 29 s whatever the Lambda's own timeout: a longer router budget
+ * would only let work outlive the integration it answers.
+ */
+const MAX_ROUTER_TIMEOUT_SECONDS = WEBSOCKET_LIMITS.integrationTimeoutSeconds;
+/** Synchronous handlers run inside the router, so the threshold stays below the longest router budget. */
+const MAX_SYNC_THRESHOLD_MS = MAX_ROUTER_TIMEOUT_SECONDS * 1000 - 1;
 
 /** Every `streamer:*` key, its type, default, range and meaning. */
 export const CONFIG_KEYS = {
   syncThresholdMs: withDefault(
     'integer',
     DEFAULTS.syncThresholdMs,
-    integerIn(0, 900_000),
+    integerIn(0, MAX_SYNC_THRESHOLD_MS),
     'Handlers whose estimated duration is at or below this run synchronously in the router and answer with one `result`; longer ones are queued (`ack`, progress, result). Must be below `routerTimeoutSeconds` × 1000.',
   ),
   connectMemoryMb: memory('connect', FUNCTION_DEFAULTS.connect.memoryMb),
@@ -177,13 +192,13 @@ export const CONFIG_KEYS = {
   routerTimeoutSeconds: withDefault(
     'integer',
     FUNCTION_DEFAULTS.router.timeoutSeconds,
-    integerIn(1, 900),
-    'Timeout of the router function (runs synchronous handlers), in seconds.',
+    integerIn(1, MAX_ROUTER_TIMEOUT_SECONDS),
+    'Timeout of the router function (runs synchronous handlers), in seconds; at most API Gateway’s 29 s integration timeout, which it answers within.',
   ),
   processorTimeoutSeconds: withDefault(
     'integer',
     FUNCTION_DEFAULTS.processor.timeoutSeconds,
-    integerIn(1, 900),
+    integerIn(1, LAMBDA_LIMITS.maxTimeoutSeconds),
     'Timeout of the processor function (runs queued handlers), in seconds; a longer job is cut at this budget.',
   ),
   connectionTtlHours: withDefault(

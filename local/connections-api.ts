@@ -1,9 +1,13 @@
 /**
  * API Gateway's `@connections` management API over HTTP, as the AWS SDK's
  * `ApiGatewayManagementApiClient` calls it (restJson: the `Data` blob is the
- * raw body): `POST` sends a frame, `GET` describes, `DELETE` closes. Unknown
+ * raw body): `POST` sends a message, `GET` describes, `DELETE` closes. Unknown
  * or closed connections answer 410 `GoneException`, as on AWS. Paths may
  * carry the stage (`/<stage>/@connections/{id}`), as the AWS endpoint does.
+ *
+ * `PostToConnection` data is bounded by API Gateway's message payload size
+ * (128 KB), not the 32 KB frame size: a longer message goes out in several
+ * frames. The limit is the gateway's, so the two can never disagree.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BodyTooLargeError, readBody, sendAwsError, sendJson } from './http-responses';
@@ -20,17 +24,17 @@ export async function handleConnectionsApi(
   request: IncomingMessage,
   response: ServerResponse,
   pathname: string,
-  maxFrameBytes: number,
 ): Promise<void> {
   const connectionId = decodeURIComponent(CONNECTIONS_PATH.exec(pathname)![1]!);
   switch (request.method) {
     case 'POST': {
+      const limit = gateway.messageLimitBytes;
       let data: Buffer;
       try {
-        data = await readBody(request, maxFrameBytes);
+        data = await readBody(request, limit);
       } catch (error) {
         if (error instanceof BodyTooLargeError) {
-          return sendAwsError(response, 413, 'PayloadTooLargeException', `Message too long: the limit is ${maxFrameBytes} bytes`);
+          return sendAwsError(response, 413, 'PayloadTooLargeException', `Message too long: the limit is ${limit} bytes`);
         }
         throw error;
       }

@@ -8,13 +8,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FunctionHost } from './function-host';
+import { LAMBDA_LIMITS } from '../functions/core/aws-limits';
 import { BodyTooLargeError, readBody, sendAwsError } from './http-responses';
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
-
-/** Lambda's payload quotas: 6 MB synchronous; asynchronous kept at the stricter historical 256 KB. */
-const SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024;
-const ASYNC_PAYLOAD_LIMIT = 256 * 1024;
 
 export function isInvokePath(pathname: string): boolean {
   return INVOKE_PATH.test(pathname);
@@ -37,7 +34,7 @@ export async function handleInvokeApi(
   if (!['Event', 'RequestResponse', 'DryRun'].includes(invocationType)) {
     return sendAwsError(response, 400, 'InvalidParameterValueException', `Unsupported invocation type ${invocationType}`, { Type: 'User' });
   }
-  const limit = invocationType === 'Event' ? ASYNC_PAYLOAD_LIMIT : SYNC_PAYLOAD_LIMIT;
+  const limit = invocationType === 'Event' ? LAMBDA_LIMITS.maxAsyncPayloadBytes : LAMBDA_LIMITS.maxSyncPayloadBytes;
   let raw: Buffer;
   try {
     raw = await readBody(request, limit);

@@ -21,7 +21,8 @@
  *                      STREAMER_LOCAL_FUNCTION_LOGS      readable (or json: the functions' lines untouched)
  */
 import { join, resolve } from 'node:path';
-import { SWEEP_SCHEDULE_MINUTES, WEBSOCKET_LIMITS } from '../functions/core/cloud-shapes';
+import { WEBSOCKET_LIMITS } from '../functions/core/aws-limits';
+import { SWEEP_SCHEDULE_MINUTES } from '../functions/core/cloud-shapes';
 import { type AsyncRetryPolicy, LAMBDA_DEFAULT_ASYNC_RETRY } from './function-host';
 import { FUNCTION_LOG_FORMATS, type FunctionLogFormat } from './function-output';
 import { isLogLevel, type LogLevel } from './log';

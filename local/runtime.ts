@@ -14,7 +14,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { REQUEST_STREAM_MAPPING, REQUESTS_TABLE, WEBSOCKET_LIMITS } from '../functions/core/cloud-shapes';
+import { WEBSOCKET_LIMITS } from '../functions/core/aws-limits';
+import { REQUEST_STREAM_MAPPING, REQUESTS_TABLE } from '../functions/core/cloud-shapes';
 import { handleConnectionsApi, isConnectionsPath } from './connections-api';
 import { DeadLetterFile } from './dead-letters';
 import { EmfMetrics } from './emf-metrics';
@@ -141,7 +142,7 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
     const route = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
       const url = new URL(request.url ?? '/', httpUrl);
       if (isConnectionsPath(url.pathname)) {
-        return handleConnectionsApi(gateway, request, response, url.pathname, WEBSOCKET_LIMITS.maxFrameBytes);
+        return handleConnectionsApi(gateway, request, response, url.pathname);
       }
       if (isInvokePath(url.pathname)) return handleInvokeApi(functions, request, response, url.pathname, options.region);
       const context = { gateway, deadLetters, metrics, dashboardDir: options.dashboardDir, wsUrl: () => wsUrl };

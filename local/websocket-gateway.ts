@@ -6,13 +6,19 @@
  * client (no route responses): replies travel only through the
  * `@connections` management API, which this class backs.
  *
- * Limits are API Gateway's: frames over `maxFrameBytes` close the socket with
- * 1009, an idle connection is closed after `idleTimeoutMs`, every connection
- * after `maxConnectionDurationMs`.
+ * Limits are API Gateway's (`functions/core/aws-limits.ts`): a single frame
+ * over `maxFrameBytes` (32 KB) or a message over `maxMessageBytes` (128 KB,
+ * however it is fragmented) closes the socket with 1009; a fragmented message
+ * within both reaches `$default` as one message. `@connections` data over
+ * `maxMessageBytes` is refused, and longer data goes out in frames of at most
+ * `maxFrameBytes`, as API Gateway sends it. An idle connection is closed
+ * after `idleTimeoutMs`, every connection after `maxConnectionDurationMs`.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
+import { MESSAGE_TOO_BIG_CLOSE_CODE, WEBSOCKET_LIMITS } from '../functions/core/aws-limits';
+import { frameSlices } from '../functions/core/protocol/frames';
 import {
   type ConnectionFacts,
   connectEvent,
@@ -23,9 +29,14 @@ import {
 } from './api-gateway-events';
 import type { FunctionHost } from './function-host';
 import { describeError, type Logger, silentLogger } from './log';
+import { FrameSizeInspector } from './websocket-frame-limit';
 
+/** The gateway's limits; size limits default to API Gateway's, which no stack can change. */
 export interface WebSocketLimits {
-  readonly maxFrameBytes: number;
+  /** Largest single frame, in either direction (default `WEBSOCKET_LIMITS.maxFrameBytes`, 32 KB). */
+  readonly maxFrameBytes?: number;
+  /** Largest message, all its frames together (default `WEBSOCKET_LIMITS.maxMessageBytes`, 128 KB). */
+  readonly maxMessageBytes?: number;
   readonly idleTimeoutMs: number;
   readonly maxConnectionDurationMs: number;
 }
@@ -54,6 +65,8 @@ interface LiveConnection {
   readonly lifetimeTimer: NodeJS.Timeout;
   closeReason?: string;
   closeCode?: number;
+  /** A frame broke the frame limit: what `ws` still parses after that is never routed. */
+  refused?: boolean;
 }
 
 const GOING_AWAY = 1001;
@@ -64,13 +77,19 @@ export class WebSocketGateway {
   private readonly chosenProtocols = new WeakMap<IncomingMessage, string>();
   private readonly pending = new Set<Promise<unknown>>();
   private readonly log: Logger;
+  private readonly maxFrameBytes: number;
+  private readonly maxMessageBytes: number;
   private closed = false;
 
   constructor(private readonly options: WebSocketGatewayOptions) {
     this.log = options.log ?? silentLogger;
+    this.maxFrameBytes = options.limits.maxFrameBytes ?? WEBSOCKET_LIMITS.maxFrameBytes;
+    this.maxMessageBytes = options.limits.maxMessageBytes ?? WEBSOCKET_LIMITS.maxMessageBytes;
     this.server = new WebSocketServer({
       noServer: true,
-      maxPayload: options.limits.maxFrameBytes,
+      // `ws` bounds whole messages (fragments summed) and fails them with 1009 itself;
+      // the per-frame limit is the FrameSizeInspector's (see accept()).
+      maxPayload: this.maxMessageBytes,
       perMessageDeflate: false,
       // API Gateway selects a subprotocol only when `$connect` answers with Sec-WebSocket-Protocol.
       handleProtocols: (_protocols, request) => this.chosenProtocols.get(request) ?? false,
@@ -95,14 +114,21 @@ export class WebSocketGateway {
     return connection && describe(connection);
   }
 
-  /** `POST @connections/{id}`: sends `data` as one text frame. */
+  /** `POST @connections/{id}`: sends `data` as one text message, in frames of at most `maxFrameBytes`. */
   post(connectionId: string, data: Buffer): PostOutcome {
     const connection = this.connections.get(connectionId);
     if (!connection || connection.socket.readyState !== WebSocket.OPEN) return 'gone';
-    if (data.length > this.options.limits.maxFrameBytes) return 'too-large';
-    connection.socket.send(data, { binary: false });
+    if (data.length > this.maxMessageBytes) return 'too-large';
+    // Sent back to back in one turn of the event loop, so no other message can interleave its frames.
+    const slices = frameSlices(data, this.maxFrameBytes);
+    slices.forEach((slice, index) => connection.socket.send(slice, { binary: false, fin: index === slices.length - 1 }));
     this.touch(connection);
     return 'sent';
+  }
+
+  /** The message limit `@connections` data must respect (`PostToConnection`'s limit). */
+  get messageLimitBytes(): number {
+    return this.maxMessageBytes;
   }
 
   /** `DELETE @connections/{id}`: the server closes the connection. */
@@ -161,10 +187,10 @@ export class WebSocketGateway {
     }
     const protocol = Object.entries(response.headers ?? {}).find(([name]) => name.toLowerCase() === 'sec-websocket-protocol')?.[1];
     if (typeof protocol === 'string') this.chosenProtocols.set(request, protocol);
-    this.server.handleUpgrade(request, socket, head, (ws) => this.accept(ws, facts));
+    this.server.handleUpgrade(request, socket, head, (ws) => this.accept(ws, facts, socket));
   }
 
-  private accept(socket: WebSocket, facts: ConnectionFacts): void {
+  private accept(socket: WebSocket, facts: ConnectionFacts, raw: Duplex): void {
     const { limits } = this.options;
     const connection: LiveConnection = {
       socket,
@@ -179,14 +205,27 @@ export class WebSocketGateway {
     this.touch(connection);
     this.log.info(`connect ${facts.connectionId} from ${facts.sourceIp}`);
 
+    // Prepended, so every chunk is inspected before `ws` parses it (and might emit it as a message).
+    // `ws` has just put the upgrade's `head` bytes back into the stream: they pass here too.
+    const frames = new FrameSizeInspector(this.maxFrameBytes);
+    raw.prependListener('data', (chunk: Buffer) => {
+      const oversized = frames.inspect(chunk);
+      if (!oversized) return;
+      connection.refused = true;
+      connection.closeCode = MESSAGE_TOO_BIG_CLOSE_CODE;
+      this.log.info(`closing ${facts.connectionId}: a ${oversized.payloadBytes}-byte frame is over the ${oversized.limitBytes}-byte frame limit`);
+      socket.close(MESSAGE_TOO_BIG_CLOSE_CODE, 'Message too big');
+    });
+
     socket.on('message', (data: RawData, isBinary: boolean) => {
+      if (connection.refused) return;
       this.touch(connection);
       this.route(connection, toBuffer(data), isBinary);
     });
     socket.on('ping', () => this.touch(connection));
     socket.on('error', (error: Error & { code?: string }) => {
-      // ws fails the connection with 1009 itself; the server side then only sees an abnormal close.
-      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') connection.closeCode = 1009;
+      // ws fails an oversized message with 1009 itself; the server side then only sees an abnormal close.
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') connection.closeCode = MESSAGE_TOO_BIG_CLOSE_CODE;
       this.log.debug(`socket ${facts.connectionId}: ${describeError(error)}`);
     });
     socket.on('close', (closeCode: number, reason: Buffer) => {
@@ -246,7 +285,7 @@ function describe(connection: LiveConnection): ConnectionDescription {
 }
 
 function closeReasonFor(code: number): string {
-  if (code === 1009) return 'Message too big';
+  if (code === MESSAGE_TOO_BIG_CLOSE_CODE) return 'Message too big';
   if (code === 1006) return 'Connection lost';
   return 'Client closed the connection';
 }

@@ -8,6 +8,7 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RunRequestEvent, WorkDispatcher } from '../../functions/core/dispatcher';
+import { FUNCTION_DEFAULTS } from '../../functions/core/cloud-shapes';
 import type { StreamerDeps } from '../../functions/core/lifecycle/deps';
 import { runClaimedRequest } from '../../functions/core/lifecycle/run-claimed-request';
 import type { Notifier, SendOutcome } from '../../functions/core/notify/notifier';
@@ -108,8 +109,8 @@ export class CountingNotifier implements Notifier {
 export class CountingDispatcher implements WorkDispatcher {
   deps!: StreamerDeps;
   readonly runs: Array<{ promise: Promise<void>; ms?: number }> = [];
-  /** The processor's timeout (900 s): what the worker's budget counts down from. */
-  private readonly budgetMs = 900_000;
+  /** The processor's default timeout: what the worker's budget counts down from. */
+  private readonly budgetMs = FUNCTION_DEFAULTS.processor.timeoutSeconds * 1000;
 
   async dispatch(event: RunRequestEvent): Promise<void> {
     const began = performance.now();

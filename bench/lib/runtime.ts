@@ -13,6 +13,7 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { WEBSOCKET_LIMITS } from '../../functions/core/aws-limits';
 import { mintDevToken } from '../../local/dev-token';
 import { dynamoDbLocalPid } from './process-stats';
 
@@ -138,7 +139,7 @@ export async function startBenchRuntime(options: BenchRuntimeOptions = {}): Prom
 /** A bare `ws` server that sends every frame straight back: the machine's floor for one WebSocket round trip. */
 const FLOOR_SERVER_SOURCE = `
 const { WebSocketServer } = require('ws');
-const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: 128 * 1024 });
+const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: ${WEBSOCKET_LIMITS.maxMessageBytes} });
 server.on('connection', (socket) => socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary })));
 server.on('listening', () => process.stdout.write('FLOOR_READY ' + server.address().port + '\\n'));
 process.on('SIGTERM', () => process.exit(0));

@@ -5,7 +5,8 @@
  * `local/` creates and emulates exactly the same ones, so the local runtime
  * cannot drift from what runs on AWS. Functions read only the names they
  * query (index names, attribute names); table names reach them through the
- * environment (see `runtime-env.ts`).
+ * environment (see `runtime-env.ts`). The AWS quotas these shapes live
+ * within are in `aws-limits.ts`.
  */
 
 import { FUNCTION_DECLARATIONS, FUNCTION_NAMES, type FunctionName } from './function-declarations';
@@ -144,16 +145,6 @@ export const REQUEST_STREAM_MAPPING: StreamMappingShape = {
     { dynamodb: { NewImage: { status: { S: ['queued'] } } } },
   ],
 };
-
-/** API Gateway WebSocket limits that both the deployed API and the local emulation enforce. */
-export const WEBSOCKET_LIMITS = {
-  /** Largest client frame API Gateway accepts (128 KiB). */
-  maxFrameBytes: 128 * 1024,
-  /** API Gateway closes a connection idle this long (10 minutes). */
-  idleTimeoutMs: 10 * 60 * 1000,
-  /** API Gateway closes every connection after 2 hours. */
-  maxConnectionDurationMs: 2 * 60 * 60 * 1000,
-} as const;
 
 /** How often the lease sweeper runs (an EventBridge schedule on AWS, a timer locally). */
 export const SWEEP_SCHEDULE_MINUTES = 1;

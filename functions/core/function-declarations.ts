@@ -17,6 +17,7 @@
  *
  * As with SST's `link`, one list makes both the environment and the grants.
  */
+import { WEBSOCKET_LIMITS } from './aws-limits';
 import { ENV } from './env-names';
 import type { TableShape } from './cloud-shapes';
 
@@ -178,7 +179,8 @@ export const FUNCTION_DECLARATIONS = {
     ],
     settings: ['syncThresholdMs', 'maxRetries', 'requestTtlDays', 'queueLeaseMs', 'rateLimits'],
     memoryMb: 256,
-    timeoutSeconds: 29,
+    // API Gateway's integration timeout: a sync request is answered within the $default integration.
+    timeoutSeconds: WEBSOCKET_LIMITS.integrationTimeoutSeconds,
     tunable: { memory: true, timeout: true },
   },
   processor: {

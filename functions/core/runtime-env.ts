@@ -6,6 +6,7 @@
  */
 import { ConfigurationError, UndeclaredCapabilityError } from './configuration-error';
 import { ENV } from './env-names';
+import { WEBSOCKET_LIMITS } from './aws-limits';
 
 export { ENV };
 

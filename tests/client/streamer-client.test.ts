@@ -149,7 +149,7 @@ describe('requests', () => {
     expect(errors.map((e) => e.code)).toEqual(['INVALID_REQUEST']);
   });
 
-  test('a frame over 128 KiB is refused with PAYLOAD_TOO_LARGE without being sent', async () => {
+  test('a request over 128 KiB is refused with PAYLOAD_TOO_LARGE without being sent', async () => {
     const client = connect();
     await client.ready();
     const error = await caught(client.request('echo', { blob: 'x'.repeat(130 * 1024) }));

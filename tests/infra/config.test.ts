@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import * as yaml from 'js-yaml';
+import { LAMBDA_LIMITS, WEBSOCKET_LIMITS } from '../../functions/core/aws-limits';
 import { DEFAULTS, ENV, readRuntimeSettings } from '../../functions/core/runtime-env';
 import { CONFIG_KEYS, parseStackConfig, pulumiConfigType, StackConfigError, type ConfigKeyName } from '../../infra/config';
 import { TEST_JWT_SECRET } from './pulumi-program';
@@ -73,7 +74,7 @@ describe('stack configuration', () => {
   });
 
   it.each([
-    ['syncThresholdMs', ENV.syncThresholdMs, 0, 900_000],
+    ['syncThresholdMs', ENV.syncThresholdMs, 0, 28_999],
     ['maxRetries', ENV.maxRetries, 0, 20],
     ['connectionTtlHours', ENV.connectionTtlHours, 1, 24 * 365],
     ['requestTtlDays', ENV.requestTtlDays, 1, 3650],
@@ -135,6 +136,9 @@ describe('stack configuration', () => {
     ['processorMemoryMb', 'lots', 'streamer:processorMemoryMb must be an integer in [128, 10240], got "lots"'],
     ['connectMemoryMb', '256.5', 'streamer:connectMemoryMb must be an integer in [128, 10240], got "256.5"'],
     ['processorTimeoutSeconds', '901', 'streamer:processorTimeoutSeconds must be an integer in [1, 900], got "901"'],
+    ['routerTimeoutSeconds', '30', 'streamer:routerTimeoutSeconds must be an integer in [1, 29], got "30"'],
+    ['syncThresholdMs', '29000', 'streamer:syncThresholdMs must be an integer in [0, 28999], got "29000"'],
+    ['routerMemoryMb', '10241', 'streamer:routerMemoryMb must be an integer in [128, 10240], got "10241"'],
     ['maxRetries', '-1', 'streamer:maxRetries must be an integer in [0, 20], got "-1"'],
     ['logRetentionDays', '10', 'streamer:logRetentionDays must be one of 1, 3, 5, 7, 14, 30'],
     ['logLevel', 'LOUD', 'streamer:logLevel must be one of TRACE, DEBUG, INFO, WARN, ERROR, CRITICAL, SILENT, got "LOUD"'],
@@ -202,10 +206,19 @@ describe('stack configuration', () => {
   });
 
   it('refuses a sync threshold the router could not finish within its timeout', () => {
-    expect(problemsOf({ ...valid, syncThresholdMs: '30000' })[0]).toBe(
-      'streamer:syncThresholdMs (30000) must be below streamer:routerTimeoutSeconds × 1000 (29000): synchronous handlers run inside the router',
+    expect(problemsOf({ ...valid, syncThresholdMs: '20000', routerTimeoutSeconds: '20' })[0]).toBe(
+      'streamer:syncThresholdMs (20000) must be below streamer:routerTimeoutSeconds × 1000 (20000): synchronous handlers run inside the router',
     );
-    expect(parseStackConfig({ ...valid, syncThresholdMs: '30000', routerTimeoutSeconds: '60' }).syncThresholdMs).toBe(30000);
+    expect(parseStackConfig({ ...valid, syncThresholdMs: '28999', routerTimeoutSeconds: '29' }).syncThresholdMs).toBe(28999);
+  });
+
+  it('takes the ranges AWS fixes from the limits module: integration timeout, Lambda timeout and memory', () => {
+    expect(CONFIG_KEYS.routerTimeoutSeconds.expected).toBe(`an integer in [1, ${WEBSOCKET_LIMITS.integrationTimeoutSeconds}]`);
+    expect(CONFIG_KEYS.processorTimeoutSeconds.expected).toBe(`an integer in [1, ${LAMBDA_LIMITS.maxTimeoutSeconds}]`);
+    expect(CONFIG_KEYS.syncThresholdMs.expected).toBe(`an integer in [0, ${WEBSOCKET_LIMITS.integrationTimeoutSeconds * 1000 - 1}]`);
+    for (const fn of ['connect', 'disconnect', 'router', 'processor'] as const) {
+      expect(CONFIG_KEYS[`${fn}MemoryMb`].expected).toBe(`an integer in [${LAMBDA_LIMITS.minMemoryMb}, ${LAMBDA_LIMITS.maxMemoryMb}]`);
+    }
   });
 
   it('refuses an unknown key, suggesting the one that differs only in case', () => {

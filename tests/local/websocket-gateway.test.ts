@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { WEBSOCKET_LIMITS } from '../../functions/core/cloud-shapes';
+import { WEBSOCKET_LIMITS } from '../../functions/core/aws-limits';
 import { FIXTURE_FUNCTIONS_DIR, type LocalRuntimeHandle, startLocalRuntime } from '../support/local-runtime';
 import { openSocket } from '../support/socket-client';
 
@@ -127,7 +127,7 @@ describe('the $default route', () => {
     await socket.close();
   });
 
-  it('closes with 1009 on a frame over 128 KiB and tells $disconnect', async () => {
+  it('closes with 1009 on a single frame over 32 KB and tells $disconnect', async () => {
     const socket = await openSocket(connectUrl());
     const connectionId = await connectionIdOf(socket);
     socket.socket.send('x'.repeat(WEBSOCKET_LIMITS.maxFrameBytes + 1));
@@ -135,10 +135,21 @@ describe('the $default route', () => {
     expect(await eventually(() => disconnectRecord(connectionId))).toMatchObject({ statusCode: 1009 });
   });
 
-  it('accepts a frame of exactly 128 KiB', async () => {
+  it('accepts a frame of exactly 32 KB', async () => {
     const socket = await openSocket(connectUrl());
     socket.socket.send(Buffer.alloc(WEBSOCKET_LIMITS.maxFrameBytes, 1));
-    await socket.next((m) => m.type === 'binary');
+    expect(await socket.next((m) => m.type === 'binary')).toEqual({ type: 'binary', bytes: WEBSOCKET_LIMITS.maxFrameBytes });
+    await socket.close();
+  });
+
+  it('delivers a 128 KB message sent in 32 KB fragments to the router as one message', async () => {
+    const socket = await openSocket(connectUrl());
+    const message = Buffer.alloc(WEBSOCKET_LIMITS.maxMessageBytes, 3);
+    for (let start = 0; start < message.length; start += WEBSOCKET_LIMITS.maxFrameBytes) {
+      const end = start + WEBSOCKET_LIMITS.maxFrameBytes;
+      socket.socket.send(message.subarray(start, end), { binary: true, fin: end >= message.length });
+    }
+    expect(await socket.next((m) => m.type === 'binary')).toEqual({ type: 'binary', bytes: WEBSOCKET_LIMITS.maxMessageBytes });
     await socket.close();
   });
 });
@@ -159,6 +170,25 @@ describe('the @connections management API, through the AWS SDK client', () => {
     const connectionId = await connectionIdOf(socket);
     await management.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from('{"hello":"world"}') }));
     expect(await socket.next((m) => m.hello !== undefined)).toEqual({ hello: 'world' });
+    await socket.close();
+  });
+
+  it('delivers PostToConnection data over 32 KB whole, in frames API Gateway would send', async () => {
+    const socket = await openSocket(connectUrl());
+    const connectionId = await connectionIdOf(socket);
+    const text = 'y'.repeat(100 * 1024);
+    await management.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(JSON.stringify({ text })) }));
+    expect(await socket.next((m) => m.text !== undefined)).toEqual({ text });
+    await socket.close();
+  });
+
+  it('refuses PostToConnection data over 128 KB with PayloadTooLargeException (413)', async () => {
+    const socket = await openSocket(connectUrl());
+    const connectionId = await connectionIdOf(socket);
+    const error = await management
+      .send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.alloc(WEBSOCKET_LIMITS.maxMessageBytes + 1, 0x61) }))
+      .catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ name: 'PayloadTooLargeException', $metadata: { httpStatusCode: 413 } });
     await socket.close();
   });
 

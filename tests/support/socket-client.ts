@@ -1,10 +1,17 @@
 /** A WebSocket test client that queues what it receives, so tests can await the next matching message. */
 import WebSocket from 'ws';
+import { WEBSOCKET_LIMITS } from '../../functions/core/aws-limits';
+import { frameSlices } from '../../functions/core/protocol/frames';
 
 export interface TestSocket {
   readonly socket: WebSocket;
   /** Every message received so far, parsed as JSON when possible. */
   readonly received: unknown[];
+  /**
+   * Sends one text message (a string as is, anything else as JSON), in frames
+   * of at most API Gateway's 32 KB as a conforming client does; use `socket.send`
+   * to send a single frame of any size.
+   */
   send(message: unknown): void;
   /** Resolves with the first message (already received or upcoming) that matches. */
   next<T = Record<string, unknown>>(matches?: (message: T) => boolean, timeoutMs?: number): Promise<T>;
@@ -35,7 +42,11 @@ export function openSocket(url: string, protocols?: string[]): Promise<TestSocke
   const client: TestSocket = {
     socket,
     received,
-    send: (message) => socket.send(typeof message === 'string' ? message : JSON.stringify(message)),
+    send: (message) => {
+      const text = typeof message === 'string' ? message : JSON.stringify(message);
+      const slices = frameSlices(Buffer.from(text, 'utf8'), WEBSOCKET_LIMITS.maxFrameBytes);
+      slices.forEach((slice, index) => socket.send(slice, { binary: false, fin: index === slices.length - 1 }));
+    },
     next: <T>(matches: (message: T) => boolean = () => true, timeoutMs = 10_000) =>
       new Promise<T>((resolve, reject) => {
         let from = 0;

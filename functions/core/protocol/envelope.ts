@@ -5,7 +5,7 @@
  */
 import { StreamerError } from '../errors';
 import type { JsonObject } from './messages';
-import { WEBSOCKET_LIMITS } from '../cloud-shapes';
+import { WEBSOCKET_LIMITS } from '../aws-limits';
 
 export const MAX_ID_LENGTH = 128;
 export const MAX_ACTION_LENGTH = 128;
@@ -49,7 +49,7 @@ function parseJson(text: string): unknown {
   return JSON.parse(text, (key, value: unknown) => (key === '__proto__' ? undefined : value));
 }
 
-export function parseClientFrame(frame: string | undefined | null, maxBytes: number = WEBSOCKET_LIMITS.maxFrameBytes): EnvelopeResult {
+export function parseClientFrame(frame: string | undefined | null, maxBytes: number = WEBSOCKET_LIMITS.maxMessageBytes): EnvelopeResult {
   if (typeof frame !== 'string' || frame.length === 0) {
     return { ok: false, id: null, error: new StreamerError('INVALID_REQUEST', 'Empty frame: send one JSON object per text frame') };
   }
@@ -58,7 +58,7 @@ export function parseClientFrame(frame: string | undefined | null, maxBytes: num
     return {
       ok: false,
       id: null,
-      error: new StreamerError('PAYLOAD_TOO_LARGE', `Frame is ${size} bytes; the limit is ${maxBytes}`, {
+      error: new StreamerError('PAYLOAD_TOO_LARGE', `Message is ${size} bytes; the limit is ${maxBytes}`, {
         details: { sizeBytes: size, limitBytes: maxBytes },
       }),
     };
