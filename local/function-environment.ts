@@ -4,13 +4,13 @@
  * endpoint, the worker function, the JWT secret. AWS SDK clients inside the
  * functions reach the emulators through the SDK's own service-specific
  * endpoint variables (`AWS_ENDPOINT_URL_<SERVICE>`), so no function code
- * knows it runs locally. Credentials are forced to dummies: a local run can
- * never touch a real AWS account.
+ * knows it runs locally. Credentials are dummies: a local run can never
+ * touch a real AWS account (a container sees no other variables).
  */
 import { METRICS_NAMESPACE } from '../functions/core/metric-names';
 import { ENV } from '../functions/core/runtime-env';
 import { devJwtSecret } from './dev-token';
-import { physicalFunctionName } from './function-host';
+import { physicalFunctionName } from './interim-function-specs';
 import { type LocalTable, TABLE_NAME_ENV } from './tables';
 
 export interface FunctionEnvironmentInput {
@@ -19,8 +19,6 @@ export interface FunctionEnvironmentInput {
   readonly httpEndpoint: string;
   readonly dynamodbEndpoint: string;
   readonly region: string;
-  /** Most invocations the host runs at once (its async concurrency). */
-  readonly maxConcurrency?: number;
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
@@ -44,18 +42,7 @@ export function functionEnvironment(input: FunctionEnvironmentInput): Record<str
     POWERTOOLS_METRICS_DISABLED: env.POWERTOOLS_METRICS_DISABLED ?? 'false',
     POWERTOOLS_METRICS_NAMESPACE: env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
     POWERTOOLS_SERVICE_NAME: env.POWERTOOLS_SERVICE_NAME ?? 'streamer-local',
-    // The host runs invocations of one function concurrently in one module instance, as a Lambda
-    // environment with this setting does: Powertools then scopes its state to each invocation (invoke-store.ts).
-    AWS_LAMBDA_MAX_CONCURRENCY: String(input.maxConcurrency ?? 100),
   };
   for (const table of input.tables) values[TABLE_NAME_ENV[table.shape.logicalName]] = table.name;
   return values;
-}
-
-/** Applies the environment to this process, where the functions run, and drops real credentials. */
-export function applyFunctionEnvironment(values: Record<string, string>, env: NodeJS.ProcessEnv = process.env): void {
-  for (const name of ['AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_ENDPOINT_URL', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_WEB_IDENTITY_TOKEN_FILE']) {
-    delete env[name];
-  }
-  Object.assign(env, values);
 }

@@ -4,10 +4,12 @@
  * `X-Amz-Invocation-Type: Event` answers 202 at once and runs the function
  * asynchronously; `RequestResponse` (the default) answers 200 with the
  * function's JSON result, plus `X-Amz-Function-Error: Unhandled` when it
- * failed; `DryRun` answers 204. Names are `streamer-local-<fn>` (or an ARN).
+ * failed; `DryRun` answers 204; a function whose reserved concurrency is in
+ * use answers 429 `TooManyRequestsException`. `FunctionName` is a physical
+ * name or an ARN.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FunctionHost } from './function-host';
+import type { LambdaContainers } from './lambda-containers';
 import { BodyTooLargeError, readBody, sendAwsError } from './http-responses';
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
@@ -21,7 +23,7 @@ export function isInvokePath(pathname: string): boolean {
 }
 
 export async function handleInvokeApi(
-  functions: FunctionHost,
+  functions: Pick<LambdaContainers, 'resolve' | 'invoke' | 'invokeAsync'>,
   request: IncomingMessage,
   response: ServerResponse,
   pathname: string,
@@ -66,6 +68,12 @@ export async function handleInvokeApi(
     return void response.end();
   }
   const outcome = await functions.invoke(fn, event);
+  if (!outcome.ok && outcome.throttled) {
+    return sendAwsError(response, 429, 'TooManyRequestsException', outcome.error.errorMessage, {
+      Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded',
+      Type: 'User',
+    });
+  }
   const body = JSON.stringify(outcome.ok ? (outcome.result ?? null) : outcome.error);
   response.writeHead(200, {
     'Content-Type': 'application/json',

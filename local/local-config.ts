@@ -15,14 +15,14 @@
  *                      STREAMER_LOCAL_TTL_SWEEP_MS       30000
  *                      STREAMER_LOCAL_IDLE_TIMEOUT_MS    WEBSOCKET_LIMITS.idleTimeoutMs
  *                      STREAMER_LOCAL_MAX_CONNECTION_MS  WEBSOCKET_LIMITS.maxConnectionDurationMs
- *                      STREAMER_LOCAL_ASYNC_CONCURRENCY  100
+ *                      STREAMER_LOCAL_ASYNC_CONCURRENCY  100 (most containers per function)
  *                      STREAMER_LOCAL_ASYNC_RETRIES      2 (Lambda's default for async invokes)
  *                      STREAMER_LOCAL_LOG_LEVEL          info
  *                      STREAMER_LOCAL_FUNCTION_LOGS      readable (or json: the functions' lines untouched)
  */
 import { join, resolve } from 'node:path';
 import { SWEEP_SCHEDULE_MINUTES, WEBSOCKET_LIMITS } from '../functions/core/cloud-shapes';
-import { type AsyncRetryPolicy, LAMBDA_DEFAULT_ASYNC_RETRY } from './function-host';
+import { type AsyncRetryPolicy, LAMBDA_DEFAULT_ASYNC_RETRY } from './lambda-containers';
 import { FUNCTION_LOG_FORMATS, type FunctionLogFormat } from './function-output';
 import { isLogLevel, type LogLevel } from './log';
 

@@ -12,7 +12,7 @@
  */
 import { mintDevToken } from './dev-token';
 import { JavaMissingError } from './dynamodb-local';
-import { FunctionNotBuiltError } from './function-host';
+import { FunctionNotBuiltError } from './lambda-containers';
 import { LocalConfigError, readLocalConfig } from './local-config';
 import { createLogger, describeError } from './log';
 import { bootLocalRuntime } from './runtime';

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ScheduledEvent } from 'aws-lambda';
-import { LOCAL_ACCOUNT_ID } from './function-host';
+import { LOCAL_ACCOUNT_ID } from './interim-function-specs';
 
 export const SWEEP_RULE_NAME = 'streamer-local-lease-sweep';
 

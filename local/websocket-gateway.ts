@@ -21,7 +21,7 @@ import {
   headerValue,
   messageEvent,
 } from './api-gateway-events';
-import type { FunctionHost } from './function-host';
+import type { LambdaContainers } from './lambda-containers';
 import { describeError, type Logger, silentLogger } from './log';
 
 export interface WebSocketLimits {
@@ -30,8 +30,16 @@ export interface WebSocketLimits {
   readonly maxConnectionDurationMs: number;
 }
 
+/** The function each route integrates with (physical name or ARN), as the API's integrations name them. */
+export interface WebSocketRoutes {
+  readonly connect: string;
+  readonly default: string;
+  readonly disconnect: string;
+}
+
 export interface WebSocketGatewayOptions {
-  readonly functions: Pick<FunctionHost, 'invoke'>;
+  readonly functions: Pick<LambdaContainers, 'invoke'>;
+  readonly routes: WebSocketRoutes;
   readonly limits: WebSocketLimits;
   readonly log?: Logger;
 }
@@ -139,7 +147,7 @@ export class WebSocketGateway {
       sourceIp: (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
       userAgent: headerValue(request.headers, 'user-agent'),
     };
-    const outcome = await this.options.functions.invoke('connect', connectEvent(facts, request.rawHeaders, url.searchParams));
+    const outcome = await this.options.functions.invoke(this.options.routes.connect, connectEvent(facts, request.rawHeaders, url.searchParams));
     if (!outcome.ok) {
       this.log.info(`connect ${facts.connectionId} refused 500 (the $connect function failed)`);
       return refuse(socket, 500, JSON.stringify({ message: 'Internal server error' }));
@@ -156,7 +164,7 @@ export class WebSocketGateway {
     }
     if (socketGone || this.closed) {
       // The client left while $connect ran: API Gateway still tells $disconnect.
-      this.track(this.options.functions.invoke('disconnect', disconnectEvent(facts, 1006, 'Client left during connect')));
+      this.track(this.options.functions.invoke(this.options.routes.disconnect, disconnectEvent(facts, 1006, 'Client left during connect')));
       return;
     }
     const protocol = Object.entries(response.headers ?? {}).find(([name]) => name.toLowerCase() === 'sec-websocket-protocol')?.[1];
@@ -196,14 +204,14 @@ export class WebSocketGateway {
       this.connections.delete(facts.connectionId);
       const why = connection.closeReason ?? (reason.length > 0 ? reason.toString('utf8') : closeReasonFor(code));
       this.log.info(`disconnect ${facts.connectionId} ${code} ${why}`);
-      this.track(this.options.functions.invoke('disconnect', disconnectEvent(facts, code, why)));
+      this.track(this.options.functions.invoke(this.options.routes.disconnect, disconnectEvent(facts, code, why)));
     });
   }
 
   private route(connection: LiveConnection, data: Buffer, isBinary: boolean): void {
     const event = messageEvent(connection.facts, data, isBinary);
     // API Gateway invokes the integration per message, concurrently: no ordering between frames.
-    const work = this.options.functions.invoke('router', event).then((outcome) => {
+    const work = this.options.functions.invoke(this.options.routes.default, event).then((outcome) => {
       if (outcome.ok) return;
       // What API Gateway sends a client when the integration fails.
       this.post(
