@@ -20,9 +20,10 @@ import { DeadLetterFile } from './dead-letters';
 import { EmfMetrics } from './emf-metrics';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { StreamEventSourceMapping } from './event-source-mapping';
-import { applyFunctionEnvironment, functionEnvironment } from './function-environment';
-import { FunctionHost, functionArn } from './function-host';
-import { captureFunctionOutput } from './function-output';
+import { functionEnvironment } from './function-environment';
+import { createFunctionOutput } from './function-output';
+import { functionArn, interimFunctionSpecs, physicalFunctionName } from './interim-function-specs';
+import { LambdaContainers } from './lambda-containers';
 import { sendJson } from './http-responses';
 import { handleInvokeApi, isInvokePath } from './lambda-invoke-api';
 import type { LocalRuntimeOptions } from './local-config';
@@ -95,31 +96,21 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
     }]);
 
     const tables = await ensureTables(dynamodbClient);
-    applyFunctionEnvironment(
-      functionEnvironment({
-        tables,
-        httpEndpoint: httpUrl,
-        dynamodbEndpoint: dynamodb.endpoint,
-        region: options.region,
-        maxConcurrency: options.asyncConcurrency,
-      }),
-    );
-
+    const environment = functionEnvironment({ tables, httpEndpoint: httpUrl, dynamodbEndpoint: dynamodb.endpoint, region: options.region });
     const metrics = new EmfMetrics();
-    stops.push(['function output', captureFunctionOutput({ metrics, format: options.functionLogFormat })]);
-
-    const functions = new FunctionHost({
-      functionsDir: options.functionsDir,
-      region: options.region,
-      asyncConcurrency: options.asyncConcurrency,
-      asyncRetry: options.asyncRetry,
+    // Each function runs in its own containers with exactly its spec's environment; this process's stays its own.
+    const functions = new LambdaContainers({
+      functions: interimFunctionSpecs({ functionsDir: options.functionsDir, region: options.region, environment, asyncRetry: options.asyncRetry }),
+      localConcurrencyCap: options.asyncConcurrency,
       log: log.child('lambda'),
+      onOutput: createFunctionOutput({ metrics, format: options.functionLogFormat }),
     });
-    functions.load();
+    functions.start();
     stops.push(['functions', () => functions.stop()]);
 
     const gateway = new WebSocketGateway({
       functions,
+      routes: { connect: physicalFunctionName('connect'), default: physicalFunctionName('router'), disconnect: physicalFunctionName('disconnect') },
       limits: {
         maxFrameBytes: WEBSOCKET_LIMITS.maxFrameBytes,
         idleTimeoutMs: options.idleTimeoutMs,
@@ -154,10 +145,11 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
     const requestsTable = tables.find((table) => table.shape === REQUESTS_TABLE);
     if (!requestsTable?.streamArn) throw new Error(`${REQUESTS_TABLE.logicalName} table has no stream in DynamoDB Local`);
     const ttl = new TtlSweeper({ client: dynamodbClient, tables, intervalMs: options.ttlSweepMs, log: log.child('ttl') });
+    const processorArn = functionArn('processor', options.region);
     const mapping = new StreamEventSourceMapping({
       mapping: REQUEST_STREAM_MAPPING,
-      functionArn: functionArn('processor', options.region),
-      invoke: (event) => functions.invoke('processor', event),
+      functionArn: processorArn,
+      invoke: (event) => functions.invoke(processorArn, event),
       deadLetters,
       retryDelayMs: (retry) => Math.min(5000, options.streamRetryMs * 2 ** (retry - 1)),
       log: log.child('streams'),
@@ -176,7 +168,7 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
     stops.push(['event source mapping', () => mapping.stop()]);
     stops.push(['stream poller', () => poller.stop()]);
 
-    const schedule = new Schedule(options.sweepIntervalMs, (event) => functions.invokeAsync('processor', event), options.region);
+    const schedule = new Schedule(options.sweepIntervalMs, (event) => functions.invokeAsync(processorArn, event), options.region);
     schedule.start();
     stops.push(['schedule', () => schedule.stop()]);
     ttl.start();
