@@ -37,6 +37,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { Readable } from 'node:stream';
 import type { ContainerIdentity, ContainerMessage, InvokeMessage, LambdaErrorPayload } from './lambda-container-protocol';
@@ -106,8 +107,10 @@ export interface FunctionContainerStats {
   /** Containers serving an invocation (or starting for one) now. */
   readonly busy: number;
   readonly coldStarts: number;
-  /** Init phase of each cold start, in milliseconds, oldest first. */
+  /** Init phase of each cold start (loading the bundle, inside the container), in milliseconds, oldest first. */
   readonly initMs: readonly number[];
+  /** Each cold start as the host sees it: thread start, bootstrap and init, in milliseconds, oldest first. */
+  readonly readyMs: readonly number[];
 }
 
 /** A function's bundle (or the container bootstrap) is missing or has no handler: build first. */
@@ -144,6 +147,7 @@ interface FunctionPool {
   busy: number;
   coldStarts: number;
   readonly initMs: number[];
+  readonly readyMs: number[];
 }
 
 /** The Lambda service for a set of functions. */
@@ -168,6 +172,7 @@ export class LambdaContainers {
         busy: 0,
         coldStarts: 0,
         initMs: [],
+        readyMs: [],
       });
     }
   }
@@ -217,7 +222,7 @@ export class LambdaContainers {
   stats(functionName: string): FunctionContainerStats | undefined {
     const pool = this.pools.get(functionName);
     if (!pool) return undefined;
-    return { containers: pool.containers.size, busy: pool.busy, coldStarts: pool.coldStarts, initMs: [...pool.initMs] };
+    return { containers: pool.containers.size, busy: pool.busy, coldStarts: pool.coldStarts, initMs: [...pool.initMs], readyMs: [...pool.readyMs] };
   }
 
   /** A synchronous (`RequestResponse`) invocation, by physical name or ARN. */
@@ -330,7 +335,8 @@ export class LambdaContainers {
         return { ok: false, requestId, error };
       }
       pool.initMs.push(init.initMs);
-      this.log.debug(`${name} cold start: init ${init.initMs.toFixed(1)} ms`);
+      pool.readyMs.push(init.readyMs);
+      this.log.debug(`${name} cold start: ready in ${init.readyMs.toFixed(1)} ms, init ${init.initMs.toFixed(1)} ms`);
     }
     const started = Date.now();
     const deadline = started + timeoutSeconds * 1000;
@@ -369,7 +375,7 @@ export class LambdaContainers {
   }
 }
 
-type InitResult = { readonly ok: true; readonly initMs: number } | { readonly ok: false; readonly error: LambdaErrorPayload };
+type InitResult = { readonly ok: true; readonly initMs: number; readonly readyMs: number } | { readonly ok: false; readonly error: LambdaErrorPayload };
 type InvokeReply = Extract<ContainerMessage, { type: 'result' | 'error' }>;
 
 /** One execution environment: a worker thread running the container bootstrap around one bundle. */
@@ -382,6 +388,7 @@ class Container {
   private settleInit?: (result: InitResult) => void;
   private current?: { readonly requestId: string; readonly settle: (reply: InvokeReply) => void };
   private uncaught?: Error;
+  private readonly createdAt = performance.now();
 
   constructor(script: string, identity: ContainerIdentity, spec: LambdaFunctionSpec, onOutput: NonNullable<LambdaContainersOptions['onOutput']>) {
     this.ready = new Promise((settle) => (this.settleInit = settle));
@@ -429,7 +436,7 @@ class Container {
   private receive(message: ContainerMessage): void {
     if (message.type === 'ready') {
       this.initialised = true;
-      this.settleInit?.({ ok: true, initMs: message.initMs });
+      this.settleInit?.({ ok: true, initMs: message.initMs, readyMs: performance.now() - this.createdAt });
     } else if (message.type === 'init-failed') {
       this.settleInit?.({ ok: false, error: message.error });
     } else if (this.current?.requestId === message.requestId) {
