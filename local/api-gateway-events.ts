@@ -7,8 +7,6 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { APIGatewayEventWebsocketRequestContextV2, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 
-export const LOCAL_API_ID = 'local';
-export const LOCAL_STAGE = 'local';
 
 /** `requestContext` as API Gateway fills it for WebSocket routes (a superset of the typings). */
 export interface WebSocketRequestContext extends Omit<APIGatewayEventWebsocketRequestContextV2, 'messageId'> {
@@ -26,6 +24,9 @@ export interface WebSocketEvent extends Omit<APIGatewayProxyWebsocketEventV2, 'r
 
 /** What the gateway knows about a connection when it builds an event. */
 export interface ConnectionFacts {
+  /** The deployment's API id and stage, as in the manifest. */
+  readonly apiId: string;
+  readonly stage: string;
   readonly connectionId: string;
   readonly connectedAt: number;
   readonly domainName: string;
@@ -60,14 +61,14 @@ function requestContext(
     extendedRequestId: requestId,
     requestTime: requestTime(now),
     messageDirection: 'IN',
-    stage: LOCAL_STAGE,
+    stage: facts.stage,
     connectedAt: facts.connectedAt,
     requestTimeEpoch: now,
     identity: { sourceIp: facts.sourceIp, ...(facts.userAgent !== undefined && { userAgent: facts.userAgent }) },
     requestId,
     domainName: facts.domainName,
     connectionId: facts.connectionId,
-    apiId: LOCAL_API_ID,
+    apiId: facts.apiId,
   };
 }
 

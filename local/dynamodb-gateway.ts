@@ -8,10 +8,9 @@
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AwsErrorResponse } from './iam/aws-denials';
 import { dynamoDbAuthorizations, UnsupportedDynamoDbOperationError } from './dynamodb-request-resources';
 import { readBody } from './http-responses';
-import type { LocalIam } from './local-iam';
+import { type LocalIam, sendAwsResponse } from './local-iam';
 import { describeError, type Logger } from './log';
 
 /** DynamoDB's own request size limit is 16 MB for batches; anything larger is not a real request. */
@@ -32,10 +31,7 @@ export interface RunningDynamoDbGateway {
   stop(): Promise<void>;
 }
 
-function send(response: ServerResponse, refusal: AwsErrorResponse): void {
-  response.writeHead(refusal.status, { ...refusal.headers, 'Content-Length': Buffer.byteLength(refusal.body) });
-  response.end(refusal.body);
-}
+const send = sendAwsResponse;
 
 export async function startDynamoDbGateway(options: DynamoDbGatewayOptions): Promise<RunningDynamoDbGateway> {
   const upstream = new URL(options.upstream);

@@ -22,7 +22,7 @@ import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 
 import type { StreamMappingShape } from '../functions/core/cloud-shapes';
 import type { DeadLetterSink, DiscardCondition } from './dead-letters';
 import { matchesAnyPattern } from './filter-pattern';
-import type { InvocationOutcome } from './function-host';
+import type { InvocationOutcome } from './lambda-containers';
 import { describeError, type Logger, silentLogger } from './log';
 import { compareSequenceNumbers } from './stream-records';
 

@@ -4,12 +4,23 @@
  * `X-Amz-Invocation-Type: Event` answers 202 at once and runs the function
  * asynchronously; `RequestResponse` (the default) answers 200 with the
  * function's JSON result, plus `X-Amz-Function-Error: Unhandled` when it
- * failed; `DryRun` answers 204. Names are `streamer-local-<fn>` (or an ARN).
+ * failed; `DryRun` answers 204; a function whose reserved concurrency is in
+ * use answers 429 `TooManyRequestsException`. `FunctionName` is a physical
+ * name or an ARN. Every call must carry a function's SigV4 signature and its
+ * role must allow `lambda:InvokeFunction` on the target, as on AWS.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FunctionHost } from './function-host';
 import { LAMBDA_LIMITS } from '../functions/core/aws-limits';
+import type { LambdaContainers } from './lambda-containers';
 import { BodyTooLargeError, readBody, sendAwsError } from './http-responses';
+import { type LocalIam, sendAwsResponse } from './local-iam';
+
+/** Who may call: every invocation is signed by a function's role and authorized. */
+export interface InvokeAuthorization {
+  readonly iam: LocalIam;
+  readonly region: string;
+  readonly accountId: string;
+}
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
 
@@ -18,17 +29,18 @@ export function isInvokePath(pathname: string): boolean {
 }
 
 export async function handleInvokeApi(
-  functions: FunctionHost,
+  functions: Pick<LambdaContainers, 'resolve' | 'invoke' | 'invokeAsync' | 'specOf'>,
   request: IncomingMessage,
   response: ServerResponse,
   pathname: string,
-  region: string,
+  authorization: InvokeAuthorization,
 ): Promise<void> {
+  const { region, accountId } = authorization;
   if (request.method !== 'POST') return sendAwsError(response, 405, 'MethodNotAllowedException', 'Invoke is POST only');
   const name = decodeURIComponent(INVOKE_PATH.exec(pathname)![1]!);
   const fn = functions.resolve(name);
   if (!fn) {
-    return sendAwsError(response, 404, 'ResourceNotFoundException', `Function not found: arn:aws:lambda:${region}:000000000000:function:${name}`, { Type: 'User' });
+    return sendAwsError(response, 404, 'ResourceNotFoundException', `Function not found: arn:aws:lambda:${region}:${accountId}:function:${name}`, { Type: 'User' });
   }
   const invocationType = headerOf(request, 'x-amz-invocation-type') ?? 'RequestResponse';
   if (!['Event', 'RequestResponse', 'DryRun'].includes(invocationType)) {
@@ -44,6 +56,14 @@ export async function handleInvokeApi(
     }
     throw error;
   }
+  // IAM authorizes lambda:InvokeFunction on the function's unqualified ARN.
+  const refusal = await authorization.iam.check(
+    'lambda',
+    { method: 'POST', rawPath: request.url ?? pathname, headers: request.headers, body: raw },
+    'lambda:InvokeFunction',
+    functions.specOf(fn)!.arn,
+  );
+  if (refusal) return sendAwsResponse(response, refusal);
   let event: unknown = {};
   if (raw.length > 0) {
     try {
@@ -63,6 +83,12 @@ export async function handleInvokeApi(
     return void response.end();
   }
   const outcome = await functions.invoke(fn, event);
+  if (!outcome.ok && outcome.throttled) {
+    return sendAwsError(response, 429, 'TooManyRequestsException', outcome.error.errorMessage, {
+      Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded',
+      Type: 'User',
+    });
+  }
   const body = JSON.stringify(outcome.ok ? (outcome.result ?? null) : outcome.error);
   response.writeHead(200, {
     'Content-Type': 'application/json',

@@ -7,23 +7,24 @@
  *   --host <addr>      STREAMER_LOCAL_HOST               127.0.0.1
  *   --persist <dir>    STREAMER_LOCAL_PERSIST            in memory when unset
  *   --data-dir <dir>   STREAMER_LOCAL_DATA_DIR           the persist dir, else ./.streamer
- *                      STREAMER_LOCAL_FUNCTIONS_DIR      dist/ (holds <fn>/index.js)
+ *   --manifest <file>  STREAMER_LOCAL_MANIFEST           dist/deployment.json (what `npm run build` renders)
+ *                      STREAMER_LOCAL_FUNCTIONS_DIR      the manifest's bundles (a test may swap in <dir>/<fn>/index.js)
+ *                      STREAMER_LOCAL_IAM_USAGE_FILE     none (JSON lines of the grants calls used, for npm run iam-report)
  *                      STREAMER_LOCAL_DASHBOARD_DIR      dist/dashboard
  *                      STREAMER_LOCAL_STREAM_POLL_MS     100
  *                      STREAMER_LOCAL_STREAM_RETRY_MS    250 (first retry pause, doubling, max 5 s)
- *                      STREAMER_LOCAL_SWEEP_MS           SWEEP_SCHEDULE_MINUTES
+ *                      STREAMER_LOCAL_SWEEP_MS           each schedule rule's own rate
  *                      STREAMER_LOCAL_TTL_SWEEP_MS       30000
  *                      STREAMER_LOCAL_IDLE_TIMEOUT_MS    WEBSOCKET_LIMITS.idleTimeoutMs
  *                      STREAMER_LOCAL_MAX_CONNECTION_MS  WEBSOCKET_LIMITS.maxConnectionDurationMs
- *                      STREAMER_LOCAL_ASYNC_CONCURRENCY  100
+ *                      STREAMER_LOCAL_ASYNC_CONCURRENCY  32 (most containers per function; each is about 30 MiB)
  *                      STREAMER_LOCAL_ASYNC_RETRIES      2 (Lambda's default for async invokes)
  *                      STREAMER_LOCAL_LOG_LEVEL          info
  *                      STREAMER_LOCAL_FUNCTION_LOGS      readable (or json: the functions' lines untouched)
  */
 import { join, resolve } from 'node:path';
 import { WEBSOCKET_LIMITS } from '../functions/core/aws-limits';
-import { SWEEP_SCHEDULE_MINUTES } from '../functions/core/cloud-shapes';
-import { type AsyncRetryPolicy, LAMBDA_DEFAULT_ASYNC_RETRY } from './function-host';
+import { type AsyncRetryPolicy, LAMBDA_DEFAULT_ASYNC_RETRY } from './lambda-containers';
 import { FUNCTION_LOG_FORMATS, type FunctionLogFormat } from './function-output';
 import { isLogLevel, type LogLevel } from './log';
 
@@ -32,12 +33,19 @@ export interface LocalRuntimeOptions {
   readonly host: string;
   readonly persistDir?: string;
   readonly dataDir: string;
-  readonly functionsDir: string;
+  /** The deployment manifest synth rendered. */
+  readonly manifestFile: string;
+  /** The folder the manifest's relative paths (the bundles) start from. */
+  readonly projectDir: string;
+  /** Replaces the manifest's code folders by `<dir>/<fn>` (fixture bundles in tests); undefined: the manifest's. */
+  readonly functionsDir?: string;
+  readonly iamUsageFile?: string;
   readonly dashboardDir: string;
   readonly region: string;
   readonly streamPollMs: number;
   readonly streamRetryMs: number;
-  readonly sweepIntervalMs: number;
+  /** Overrides every schedule rule's rate; undefined: the rule's own. */
+  readonly sweepIntervalMs?: number;
   readonly ttlSweepMs: number;
   readonly idleTimeoutMs: number;
   readonly maxConnectionDurationMs: number;
@@ -93,16 +101,19 @@ export function readLocalConfig(argv: readonly string[] = process.argv.slice(2),
     host: value('host', 'STREAMER_LOCAL_HOST').raw ?? '127.0.0.1',
     persistDir,
     dataDir,
-    functionsDir: resolve(env.STREAMER_LOCAL_FUNCTIONS_DIR?.trim() || dist),
+    manifestFile: resolve(value('manifest', 'STREAMER_LOCAL_MANIFEST').raw ?? join(dist, 'deployment.json')),
+    projectDir: resolve(dist, '..'),
+    functionsDir: env.STREAMER_LOCAL_FUNCTIONS_DIR?.trim() ? resolve(env.STREAMER_LOCAL_FUNCTIONS_DIR.trim()) : undefined,
+    iamUsageFile: env.STREAMER_LOCAL_IAM_USAGE_FILE?.trim() ? resolve(env.STREAMER_LOCAL_IAM_USAGE_FILE.trim()) : undefined,
     dashboardDir: resolve(env.STREAMER_LOCAL_DASHBOARD_DIR?.trim() || join(dist, 'dashboard')),
     region: LOCAL_REGION,
     streamPollMs: integer(undefined, 'STREAMER_LOCAL_STREAM_POLL_MS', 100, 10, 60_000),
     streamRetryMs: integer(undefined, 'STREAMER_LOCAL_STREAM_RETRY_MS', 250, 0, 60_000),
-    sweepIntervalMs: integer(undefined, 'STREAMER_LOCAL_SWEEP_MS', SWEEP_SCHEDULE_MINUTES * 60_000, 50),
+    sweepIntervalMs: env.STREAMER_LOCAL_SWEEP_MS?.trim() ? integer(undefined, 'STREAMER_LOCAL_SWEEP_MS', 0, 50) : undefined,
     ttlSweepMs: integer(undefined, 'STREAMER_LOCAL_TTL_SWEEP_MS', 30_000, 50),
     idleTimeoutMs: integer(undefined, 'STREAMER_LOCAL_IDLE_TIMEOUT_MS', WEBSOCKET_LIMITS.idleTimeoutMs, 10),
     maxConnectionDurationMs: integer(undefined, 'STREAMER_LOCAL_MAX_CONNECTION_MS', WEBSOCKET_LIMITS.maxConnectionDurationMs, 10),
-    asyncConcurrency: integer(undefined, 'STREAMER_LOCAL_ASYNC_CONCURRENCY', 100, 1, 10_000),
+    asyncConcurrency: integer(undefined, 'STREAMER_LOCAL_ASYNC_CONCURRENCY', 32, 1, 10_000),
     asyncRetry: { ...LAMBDA_DEFAULT_ASYNC_RETRY, maximumRetryAttempts: asyncRetries },
     logLevel,
     functionLogFormat: functionLogFormat as FunctionLogFormat,
@@ -110,7 +121,7 @@ export function readLocalConfig(argv: readonly string[] = process.argv.slice(2),
 }
 
 function parseFlags(argv: readonly string[]): Record<string, string | undefined> {
-  const known = new Set(['port', 'host', 'persist', 'data-dir']);
+  const known = new Set(['port', 'host', 'persist', 'data-dir', 'manifest']);
   const flags: Record<string, string | undefined> = {};
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i]!;

@@ -123,6 +123,33 @@ export class LocalIam {
     return response;
   }
 
+  /**
+   * Authenticates an incoming call and authorizes one action on one
+   * resource for its signer: `undefined` when it may proceed, else AWS's answer.
+   */
+  async check(service: DenyingService, request: SignedHttpRequest, action: string, resource: string): Promise<AwsErrorResponse | undefined> {
+    const authentication = await this.authenticate(service, request);
+    if (!authentication.ok) return authentication.response;
+    return this.authorize(service, authentication.principal, action, resource);
+  }
+
+  /**
+   * Whether a function's role allows an action the runtime performs on its
+   * behalf (Lambda's stream poller, a mapping's failure destination); a denial
+   * is logged as loudly as a function's own.
+   */
+  allows(functionName: string, action: string, resource: string): boolean {
+    const principal = this.byFunction.get(functionName);
+    if (!principal) throw new Error(`no role for function ${functionName}`);
+    const decision = evaluatePolicies(principal.policies, { action, resource });
+    if (decision.decision === 'Allow') {
+      this.recordUse(principal, action, resource, decision.matchedStatement!);
+      return true;
+    }
+    this.log.error(`ACCESS DENIED: ${principal.functionName} (role ${principal.roleName}) may not ${action} on ${resource}`);
+    return false;
+  }
+
   /** Every grant use seen so far (first use of each statement × action × resource). */
   grantUses(): GrantUse[] {
     return [...this.uses.values()];
@@ -142,4 +169,10 @@ export class LocalIam {
     this.uses.set(key, use);
     if (this.usageFile) appendFileSync(this.usageFile, `${JSON.stringify(use)}\n`);
   }
+}
+
+/** Writes an AWS error answer (from `aws-denials.ts`). */
+export function sendAwsResponse(response: import('node:http').ServerResponse, answer: AwsErrorResponse): void {
+  response.writeHead(answer.status, { ...answer.headers, 'Content-Length': Buffer.byteLength(answer.body) });
+  response.end(answer.body);
 }

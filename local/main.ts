@@ -12,10 +12,12 @@
  */
 import { mintDevToken } from './dev-token';
 import { JavaMissingError } from './dynamodb-local';
-import { FunctionNotBuiltError } from './function-host';
+import { DeploymentManifestError } from './deployment';
+import { UnresolvedSecretError } from './function-environment';
+import { FunctionNotBuiltError } from './lambda-containers';
 import { LocalConfigError, readLocalConfig } from './local-config';
 import { createLogger, describeError } from './log';
-import { bootLocalRuntime } from './runtime';
+import { bootLocalRuntime, DeploymentNotRunnableError } from './runtime';
 
 const SDK_NODE_WARNING = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
 
@@ -76,7 +78,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  const known = error instanceof JavaMissingError || error instanceof FunctionNotBuiltError || error instanceof LocalConfigError;
+  const known = [JavaMissingError, FunctionNotBuiltError, LocalConfigError, DeploymentManifestError, DeploymentNotRunnableError, UnresolvedSecretError].some(
+    (type) => error instanceof type,
+  );
   process.stderr.write(`\nStreamer local runtime failed to start: ${known ? (error as Error).message : describeError(error)}\n`);
   if (!known && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   process.exit(1);

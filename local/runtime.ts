@@ -1,39 +1,58 @@
 /**
- * The local runtime: the AWS services Streamer uses, emulated on one machine
- * around the very function bundles that deploy to Lambda.
+ * The local runtime: the deployment that `pulumi up` would create, rendered
+ * by synth into a manifest (`dist/deployment.json`), run on one machine.
+ * Everything it runs comes from the manifest: the tables, each function's
+ * code, handler, exact environment, memory, timeout and role, the routes,
+ * the stream mapping and the schedules. What it cannot emulate it names at
+ * start-up.
  *
  *   HTTP + WebSocket on one port   API Gateway WebSocket API (routes, limits),
  *                                  the @connections management API,
  *                                  the Lambda Invoke API, local-only extras
- *   DynamoDB Local (Java)          the tables of ALL_TABLES, with streams and TTL
- *   stream poller + mapping        the requests stream → processor event source mapping
- *   schedule                       the EventBridge lease-sweep rule
- *   TTL sweeper                    DynamoDB's expiry, which DynamoDB Local lacks
+ *   DynamoDB front (IAM-checked)   every call signed and authorized, then
+ *   DynamoDB Local (Java)          the real engine, with streams; TTL swept here
+ *   Lambda containers              one worker thread per concurrent invocation
+ *   stream poller + mapping        the manifest's event source mapping
+ *   schedule                       the manifest's EventBridge rules
+ *
+ * Every AWS call a function makes is checked against its role's policies
+ * (`local-iam.ts`): a grant missing from the stack fails here as on AWS.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { WEBSOCKET_LIMITS } from '../functions/core/aws-limits';
-import { REQUEST_STREAM_MAPPING, REQUESTS_TABLE } from '../functions/core/cloud-shapes';
 import { handleConnectionsApi, isConnectionsPath } from './connections-api';
-import { DeadLetterFile } from './dead-letters';
-import { EmfMetrics } from './emf-metrics';
+import { DeadLetterFile, type DeadLetterSink } from './dead-letters';
+import { deploymentFromManifest, type LocalDeployment, readManifest, routeTarget } from './deployment';
+import { devJwtSecret } from './dev-token';
+import { startDynamoDbGateway } from './dynamodb-gateway';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
+import { EmfMetrics } from './emf-metrics';
 import { StreamEventSourceMapping } from './event-source-mapping';
-import { applyFunctionEnvironment, functionEnvironment } from './function-environment';
-import { FunctionHost, functionArn } from './function-host';
-import { captureFunctionOutput } from './function-output';
+import { containerEnvironment } from './function-environment';
+import { createFunctionOutput } from './function-output';
 import { sendJson } from './http-responses';
+import { LambdaContainers, type LambdaFunctionSpec } from './lambda-containers';
 import { handleInvokeApi, isInvokePath } from './lambda-invoke-api';
 import type { LocalRuntimeOptions } from './local-config';
 import { handleLocalEndpoint } from './local-endpoints';
+import { LocalIam } from './local-iam';
 import { createLogger, describeError, type Logger } from './log';
 import { Schedule } from './schedule';
 import { DynamoDbStreamPoller } from './stream-poller';
-import { ensureTables, type LocalTable } from './tables';
+import { ensureDeployedTables, type LocalTable } from './tables';
 import { TtlSweeper } from './ttl-sweeper';
 import { WebSocketGateway } from './websocket-gateway';
+
+/** The actions Lambda's stream poller performs with the function's role (checked when the mapping starts, as AWS does). */
+const STREAM_POLLER_ACTIONS = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
+
+/** Thrown when the deployment cannot run as rendered (AWS would refuse it too). */
+export class DeploymentNotRunnableError extends Error {
+  override readonly name = 'DeploymentNotRunnableError';
+}
 
 export interface RunningLocalRuntime {
   readonly port: number;
@@ -41,6 +60,9 @@ export interface RunningLocalRuntime {
   readonly wsUrl: string;
   readonly dynamodbEndpoint: string;
   readonly tables: readonly LocalTable[];
+  /** What runs: the manifest's deployment. */
+  readonly deployment: LocalDeployment;
+  readonly iam: LocalIam;
   /** The functions' metrics, aggregated from their EMF output (`GET /metrics`). */
   readonly metrics: EmfMetrics;
   /** Milliseconds from `bootLocalRuntime` to ready. */
@@ -95,32 +117,47 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
       streamsClient.destroy();
     }]);
 
-    const tables = await ensureTables(dynamodbClient);
-    applyFunctionEnvironment(
-      functionEnvironment({
-        tables,
-        httpEndpoint: httpUrl,
-        dynamodbEndpoint: dynamodb.endpoint,
-        region: options.region,
-        maxConcurrency: options.asyncConcurrency,
-      }),
-    );
+    const deployment = deploymentFromManifest(readManifest(options.manifestFile), options.projectDir);
+    if (deployment.notEmulated.length > 0) {
+      log.warn(`not emulated locally (${deployment.notEmulated.length}): ${deployment.notEmulated.join(', ')}`);
+    }
+    const tables = await ensureDeployedTables(dynamodbClient, deployment.tables);
+    const iam = new LocalIam(deployment, log.child('iam'), options.iamUsageFile);
+    const dynamodbFront = await startDynamoDbGateway({
+      iam,
+      upstream: dynamodb.endpoint,
+      region: deployment.region,
+      accountId: deployment.accountId,
+      host: options.host,
+      log: log.child('dynamodb'),
+    });
+    stops.push(['DynamoDB front', () => dynamodbFront.stop()]);
 
     const metrics = new EmfMetrics();
-    stops.push(['function output', captureFunctionOutput({ metrics, format: options.functionLogFormat })]);
-
-    const functions = new FunctionHost({
-      functionsDir: options.functionsDir,
-      region: options.region,
-      asyncConcurrency: options.asyncConcurrency,
-      asyncRetry: options.asyncRetry,
+    // Each function runs in its own containers with exactly its environment; this process's stays its own.
+    const functions = new LambdaContainers({
+      functions: functionSpecs(deployment, options, {
+        iam,
+        dynamodbEndpoint: dynamodbFront.endpoint,
+        httpEndpoint: httpUrl,
+        secrets: { 'streamer:jwtSecret': devJwtSecret(process.env) },
+      }),
+      localConcurrencyCap: options.asyncConcurrency,
       log: log.child('lambda'),
+      onOutput: createFunctionOutput({ metrics, format: options.functionLogFormat }),
     });
-    functions.load();
+    functions.start();
     stops.push(['functions', () => functions.stop()]);
 
+    const routeFunction = (routeKey: string): string => {
+      const target = routeTarget(deployment, routeKey);
+      if (!target) throw new DeploymentNotRunnableError(`the deployment has no ${routeKey} route`);
+      return target.name;
+    };
     const gateway = new WebSocketGateway({
       functions,
+      routes: { connect: routeFunction('$connect'), default: routeFunction('$default'), disconnect: routeFunction('$disconnect') },
+      api: { id: deployment.api.id, stage: deployment.api.stage },
       limits: {
         maxFrameBytes: WEBSOCKET_LIMITS.maxFrameBytes,
         idleTimeoutMs: options.idleTimeoutMs,
@@ -141,10 +178,8 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
     };
     const route = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
       const url = new URL(request.url ?? '/', httpUrl);
-      if (isConnectionsPath(url.pathname)) {
-        return handleConnectionsApi(gateway, request, response, url.pathname);
-      }
-      if (isInvokePath(url.pathname)) return handleInvokeApi(functions, request, response, url.pathname, options.region);
+      if (isConnectionsPath(url.pathname)) return handleConnectionsApi(gateway, request, response, url.pathname, { iam, api: deployment.api, region: deployment.region, accountId: deployment.accountId });
+      if (isInvokePath(url.pathname)) return handleInvokeApi(functions, request, response, url.pathname, { iam, region: deployment.region, accountId: deployment.accountId });
       const context = { gateway, deadLetters, metrics, dashboardDir: options.dashboardDir, wsUrl: () => wsUrl };
       if (handleLocalEndpoint(context, request, response, url)) return;
       sendJson(response, 404, { message: 'Not Found' });
@@ -152,34 +187,48 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
     server.on('upgrade', (request, socket, head) => gateway.handleUpgrade(request, socket, head));
     stops.push(['WebSocket gateway', () => gateway.close()]);
 
-    const requestsTable = tables.find((table) => table.shape === REQUESTS_TABLE);
-    if (!requestsTable?.streamArn) throw new Error(`${REQUESTS_TABLE.logicalName} table has no stream in DynamoDB Local`);
     const ttl = new TtlSweeper({ client: dynamodbClient, tables, intervalMs: options.ttlSweepMs, log: log.child('ttl') });
-    const mapping = new StreamEventSourceMapping({
-      mapping: REQUEST_STREAM_MAPPING,
-      functionArn: functionArn('processor', options.region),
-      invoke: (event) => functions.invoke('processor', event),
-      deadLetters,
-      retryDelayMs: (retry) => Math.min(5000, options.streamRetryMs * 2 ** (retry - 1)),
-      log: log.child('streams'),
-    });
-    const poller = new DynamoDbStreamPoller({
-      client: streamsClient,
-      streamArn: requestsTable.streamArn,
-      region: options.region,
-      startingPosition: REQUEST_STREAM_MAPPING.startingPosition,
-      consumer: mapping,
-      pollIntervalMs: options.streamPollMs,
-      wasDeletedByTtl: (keys) => ttl.wasDeletedByTtl(requestsTable.name, keys),
-      log: log.child('streams'),
-    });
-    await poller.start();
-    stops.push(['event source mapping', () => mapping.stop()]);
-    stops.push(['stream poller', () => poller.stop()]);
+    for (const mappingSpec of deployment.streamMappings) {
+      const table = tables.find((candidate) => candidate.name === mappingSpec.tableName);
+      if (!table?.streamArn) throw new DeploymentNotRunnableError(`table ${mappingSpec.tableName} has no stream in DynamoDB Local`);
+      const target = functions.specOf(mappingSpec.functionName);
+      if (!target) throw new DeploymentNotRunnableError(`the stream mapping targets unknown function ${mappingSpec.functionName}`);
+      assertPollerMayRead(iam, mappingSpec.functionName, mappingSpec.eventSourceArn);
+      assertFilterPatternsAccepted(mappingSpec.filterPatterns);
+      const mapping = new StreamEventSourceMapping({
+        mapping: mappingSpec,
+        functionArn: target.arn,
+        invoke: (event) => functions.invoke(target.arn, event),
+        deadLetters: deadLetterSink(deadLetters, iam, mappingSpec.functionName, mappingSpec.onFailureDestinationArn, log),
+        retryDelayMs: (retry) => Math.min(5000, options.streamRetryMs * 2 ** (retry - 1)),
+        log: log.child('streams'),
+      });
+      const poller = new DynamoDbStreamPoller({
+        client: streamsClient,
+        streamArn: table.streamArn,
+        region: deployment.region,
+        startingPosition: mappingSpec.startingPosition,
+        consumer: mapping,
+        pollIntervalMs: options.streamPollMs,
+        wasDeletedByTtl: (keys) => ttl.wasDeletedByTtl(table.name, keys),
+        log: log.child('streams'),
+      });
+      await poller.start();
+      stops.push(['event source mapping', () => mapping.stop()]);
+      stops.push(['stream poller', () => poller.stop()]);
+    }
 
-    const schedule = new Schedule(options.sweepIntervalMs, (event) => functions.invokeAsync('processor', event), options.region);
-    schedule.start();
-    stops.push(['schedule', () => schedule.stop()]);
+    for (const rule of deployment.schedules) {
+      const target = functions.specOf(rule.functionName)!;
+      // EventBridge invokes through the function's resource policy, not a role: no IAM check applies here.
+      const schedule = new Schedule(
+        options.sweepIntervalMs ?? rule.intervalMs,
+        (event) => functions.invokeAsync(target.arn, event),
+        { name: rule.ruleName, region: deployment.region, accountId: deployment.accountId },
+      );
+      schedule.start();
+      stops.push([`schedule ${rule.ruleName}`, () => schedule.stop()]);
+    }
     ttl.start();
     stops.push(['TTL sweeper', () => ttl.stop()]);
 
@@ -190,6 +239,8 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
       wsUrl,
       dynamodbEndpoint: dynamodb.endpoint,
       tables,
+      deployment,
+      iam,
       metrics,
       startupMs: Date.now() - started,
       stop: () => (stopping ??= stopAll()),
@@ -216,4 +267,63 @@ function closeServer(server: Server): Promise<void> {
     server.close(() => resolve());
     server.closeAllConnections();
   });
+}
+
+interface SpecContext {
+  readonly iam: LocalIam;
+  readonly dynamodbEndpoint: string;
+  readonly httpEndpoint: string;
+  readonly secrets: Readonly<Record<string, string>>;
+}
+
+/** Each deployed function as a container spec: its code, its exact environment, its limits. */
+function functionSpecs(deployment: LocalDeployment, options: LocalRuntimeOptions, context: SpecContext): LambdaFunctionSpec[] {
+  return deployment.functions.map((fn) => ({
+    name: fn.name,
+    arn: fn.arn,
+    // A test may swap the code (fixture bundles) but never the environment or the role.
+    codeDir: options.functionsDir ? join(options.functionsDir, fn.codeDir.split(/[\\/]/).at(-1)!) : fn.codeDir,
+    handler: fn.handler,
+    environment: containerEnvironment(fn, { deployment, credentials: context.iam.credentialsFor(fn.name), ...context }),
+    memoryMb: fn.memoryMb,
+    timeoutSeconds: fn.timeoutSeconds,
+    ...(fn.reservedConcurrency !== undefined && { reservedConcurrency: fn.reservedConcurrency }),
+    asyncRetry: { ...options.asyncRetry, maximumRetryAttempts: Math.min(options.asyncRetry.maximumRetryAttempts, fn.asyncInvoke.maximumRetryAttempts) },
+  }));
+}
+
+/** AWS checks, when a mapping is created, that the function's role may read the stream; so does this. */
+function assertPollerMayRead(iam: LocalIam, functionName: string, streamArn: string): void {
+  for (const action of STREAM_POLLER_ACTIONS) {
+    if (!iam.allows(functionName, action, streamArn)) {
+      throw new DeploymentNotRunnableError(
+        `InvalidParameterValueException: Cannot access stream ${streamArn}. Please ensure the role can perform the ${action} action on your stream.`,
+      );
+    }
+  }
+}
+
+/** AWS documents that DynamoDB mappings filter on the record's `dynamodb` key only. */
+function assertFilterPatternsAccepted(patterns: readonly Readonly<Record<string, unknown>>[]): void {
+  for (const pattern of patterns) {
+    const other = Object.keys(pattern).filter((key) => key !== 'dynamodb');
+    if (other.length > 0) {
+      throw new DeploymentNotRunnableError(
+        `InvalidParameterValueException: the stream filter ${JSON.stringify(pattern)} matches on ${other.join(', ')}; DynamoDB event source mappings filter on the dynamodb key only`,
+      );
+    }
+  }
+}
+
+/** Failed batches go to the mapping's destination with the function's role (`sqs:SendMessage`), kept locally in a file. */
+function deadLetterSink(file: DeadLetterFile, iam: LocalIam, functionName: string, destinationArn: string | undefined, log: Logger): DeadLetterSink {
+  return {
+    record: (entry) => {
+      if (destinationArn && !iam.allows(functionName, 'sqs:SendMessage', destinationArn)) {
+        log.error(`a failed stream batch could not be sent to ${destinationArn}: the role may not sqs:SendMessage; it is lost, as on AWS`);
+        return;
+      }
+      file.record(entry);
+    },
+  };
 }

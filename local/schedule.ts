@@ -1,25 +1,28 @@
 /**
- * The EventBridge schedule that wakes the processor to sweep expired leases
- * (re-queue crashed runs): every `SWEEP_SCHEDULE_MINUTES` on AWS, and here by
- * default too. EventBridge invokes its target asynchronously, so ticks do
- * not wait for each other.
+ * An EventBridge schedule rule from the deployment (the lease sweep: every
+ * `SWEEP_SCHEDULE_MINUTES` on AWS, and here by default too). EventBridge
+ * invokes its target asynchronously, so ticks do not wait for each other.
+ * The event is shaped as EventBridge sends it, naming the rule's own ARN.
  */
 import { randomUUID } from 'node:crypto';
 import type { ScheduledEvent } from 'aws-lambda';
-import { LOCAL_ACCOUNT_ID } from './function-host';
 
-export const SWEEP_RULE_NAME = 'streamer-local-lease-sweep';
+export interface ScheduleRule {
+  readonly name: string;
+  readonly region: string;
+  readonly accountId: string;
+}
 
-export function scheduledEvent(region: string, ruleName = SWEEP_RULE_NAME, at = new Date()): ScheduledEvent {
+export function scheduledEvent(rule: ScheduleRule, at = new Date()): ScheduledEvent {
   return {
     version: '0',
     id: randomUUID(),
     'detail-type': 'Scheduled Event',
     source: 'aws.events',
-    account: LOCAL_ACCOUNT_ID,
+    account: rule.accountId,
     time: at.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    region,
-    resources: [`arn:aws:events:${region}:${LOCAL_ACCOUNT_ID}:rule/${ruleName}`],
+    region: rule.region,
+    resources: [`arn:aws:events:${rule.region}:${rule.accountId}:rule/${rule.name}`],
     detail: {},
   };
 }
@@ -30,11 +33,11 @@ export class Schedule {
   constructor(
     private readonly intervalMs: number,
     private readonly fire: (event: ScheduledEvent) => void,
-    private readonly region: string,
+    private readonly rule: ScheduleRule,
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => this.fire(scheduledEvent(this.region)), this.intervalMs);
+    this.timer = setInterval(() => this.fire(scheduledEvent(this.rule)), this.intervalMs);
     this.timer.unref();
   }
 

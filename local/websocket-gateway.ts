@@ -27,7 +27,7 @@ import {
   headerValue,
   messageEvent,
 } from './api-gateway-events';
-import type { FunctionHost } from './function-host';
+import type { LambdaContainers } from './lambda-containers';
 import { describeError, type Logger, silentLogger } from './log';
 import { FrameSizeInspector } from './websocket-frame-limit';
 
@@ -41,8 +41,18 @@ export interface WebSocketLimits {
   readonly maxConnectionDurationMs: number;
 }
 
+/** The function each route integrates with (physical name or ARN), as the API's integrations name them. */
+export interface WebSocketRoutes {
+  readonly connect: string;
+  readonly default: string;
+  readonly disconnect: string;
+}
+
 export interface WebSocketGatewayOptions {
-  readonly functions: Pick<FunctionHost, 'invoke'>;
+  readonly functions: Pick<LambdaContainers, 'invoke'>;
+  readonly routes: WebSocketRoutes;
+  /** The API these connections belong to (its id and stage appear in every event). */
+  readonly api: { readonly id: string; readonly stage: string };
   readonly limits: WebSocketLimits;
   readonly log?: Logger;
 }
@@ -159,13 +169,15 @@ export class WebSocketGateway {
     socket.once('close', () => (socketGone = true));
     const url = new URL(request.url ?? '/', 'http://localhost');
     const facts: ConnectionFacts = {
+      apiId: this.options.api.id,
+      stage: this.options.api.stage,
       connectionId: gatewayId(),
       connectedAt: Date.now(),
       domainName: headerValue(request.headers, 'host') ?? 'localhost',
       sourceIp: (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
       userAgent: headerValue(request.headers, 'user-agent'),
     };
-    const outcome = await this.options.functions.invoke('connect', connectEvent(facts, request.rawHeaders, url.searchParams));
+    const outcome = await this.options.functions.invoke(this.options.routes.connect, connectEvent(facts, request.rawHeaders, url.searchParams));
     if (!outcome.ok) {
       this.log.info(`connect ${facts.connectionId} refused 500 (the $connect function failed)`);
       return refuse(socket, 500, JSON.stringify({ message: 'Internal server error' }));
@@ -182,7 +194,7 @@ export class WebSocketGateway {
     }
     if (socketGone || this.closed) {
       // The client left while $connect ran: API Gateway still tells $disconnect.
-      this.track(this.options.functions.invoke('disconnect', disconnectEvent(facts, 1006, 'Client left during connect')));
+      this.track(this.options.functions.invoke(this.options.routes.disconnect, disconnectEvent(facts, 1006, 'Client left during connect')));
       return;
     }
     const protocol = Object.entries(response.headers ?? {}).find(([name]) => name.toLowerCase() === 'sec-websocket-protocol')?.[1];
@@ -235,14 +247,14 @@ export class WebSocketGateway {
       this.connections.delete(facts.connectionId);
       const why = connection.closeReason ?? (reason.length > 0 ? reason.toString('utf8') : closeReasonFor(code));
       this.log.info(`disconnect ${facts.connectionId} ${code} ${why}`);
-      this.track(this.options.functions.invoke('disconnect', disconnectEvent(facts, code, why)));
+      this.track(this.options.functions.invoke(this.options.routes.disconnect, disconnectEvent(facts, code, why)));
     });
   }
 
   private route(connection: LiveConnection, data: Buffer, isBinary: boolean): void {
     const event = messageEvent(connection.facts, data, isBinary);
     // API Gateway invokes the integration per message, concurrently: no ordering between frames.
-    const work = this.options.functions.invoke('router', event).then((outcome) => {
+    const work = this.options.functions.invoke(this.options.routes.default, event).then((outcome) => {
       if (outcome.ok) return;
       // What API Gateway sends a client when the integration fails.
       this.post(

@@ -79,7 +79,12 @@ rmSync(join(root, 'dist', '.on-demand'), { recursive: true, force: true });
 
 if (!functionsOnly) {
   report.push(await bundle('local/main.ts', 'dist/local', { target: 'node20', external: ['fsevents'] }));
+  // Each Lambda container is a worker thread running this bootstrap around one function bundle.
+  const containerBootstrap = join('dist', 'local', 'lambda-container.js');
+  await build({ ...common, entryPoints: ['local/lambda-container-worker.ts'], outfile: containerBootstrap, target: 'node20' });
+  report.push({ outfile: containerBootstrap, bytes: statSync(join(root, containerBootstrap)).size });
   report.push(await bundle('local/token-cli.ts', 'dist/token', { target: 'node20' }));
+  report.push(await bundle('local/iam-report.ts', 'dist/iam-report', { target: 'node20' }));
   if (existsSync(join(root, 'client/cli/main.ts'))) {
     report.push(await bundle('client/cli/main.ts', 'dist/cli', { target: 'node20' }));
   }

@@ -2,7 +2,8 @@ import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { REQUEST_STREAM_MAPPING, type StreamMappingShape } from '../../functions/core/cloud-shapes';
 import { InMemoryDeadLetters } from '../../local/dead-letters';
 import { StreamEventSourceMapping } from '../../local/event-source-mapping';
-import { errorPayload, type InvocationOutcome } from '../../local/function-host';
+import { errorPayload } from '../../local/lambda-container-protocol';
+import type { InvocationOutcome } from '../../local/lambda-containers';
 
 const SHARD = 'shardId-00000001-aaaa';
 const STREAM = 'arn:aws:dynamodb:ddblocal:000000000000:table/streamer-local-requests/stream/2024-01-01T00:00:00.000';

@@ -1,25 +1,23 @@
 /**
- * The local runtime reads what the functions print as CloudWatch would: EMF
- * lines become metrics (sums, counts, percentiles), JSON log lines are shown
- * readably, and concurrent invocations keep their own log keys.
+ * The local runtime reads what the functions' containers print as CloudWatch
+ * would: EMF lines become metrics (sums, counts, percentiles), JSON log
+ * lines are shown readably.
  */
 import { Writable } from 'node:stream';
-import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { METRICS } from '../../functions/core/metric-names';
 import { EmbeddedMetrics } from '../../functions/powertools-metrics';
 import { EmfMetrics } from '../../local/emf-metrics';
-import { captureFunctionOutput, readable } from '../../local/function-output';
-import { installInvokeStore } from '../../local/invoke-store';
+import { createFunctionOutput, readable } from '../../local/function-output';
 import { captureJsonLines } from './capture-stdout';
 
-function fakeStream(): { stream: NodeJS.WriteStream; text: () => string } {
+function fakeStream(): { stream: NodeJS.WritableStream; text: () => string } {
   let text = '';
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
       text += chunk.toString('utf8');
       callback();
     },
-  }) as unknown as NodeJS.WriteStream;
+  });
   return { stream, text: () => text };
 }
 
@@ -68,56 +66,33 @@ describe('the functions\' output', () => {
 
   it('takes EMF lines out of the output into the metrics, and passes other lines through', () => {
     const metrics = new EmfMetrics();
-    const { stream, text } = fakeStream();
-    const stop = captureFunctionOutput({ metrics, format: 'readable', streams: [stream] });
-    stream.write(`${JSON.stringify(log)}\n`);
-    stream.write(`${JSON.stringify({ _aws: { Timestamp: 0, CloudWatchMetrics: [{ Namespace: 'Streamer', Dimensions: [['service']], Metrics: [{ Name: 'ConnectionsOpened', Unit: 'Count' }] }] }, service: 'svc', ConnectionsOpened: 1 })}\n`);
-    stream.write('12:03:04.600 gateway   connect L0SM9cOFvHcCIhw= 200\n');
-    stop();
-    stream.write(`${JSON.stringify({ ...log, message: 'after stop' })}\n`);
-    expect(text().split('\n')).toEqual([
-      expect.stringMatching(/^12:03:04\.512 router {4}Request accepted /),
-      '12:03:04.600 gateway   connect L0SM9cOFvHcCIhw= 200',
-      JSON.stringify({ ...log, message: 'after stop' }),
-      '',
-    ]);
+    const stdout = fakeStream();
+    const stderr = fakeStream();
+    const output = createFunctionOutput({ metrics, format: 'readable', streams: { stdout: stdout.stream, stderr: stderr.stream } });
+    output('streamer-local-router', 'stdout', `${JSON.stringify(log)}\n`);
+    output('streamer-local-router', 'stdout', `${JSON.stringify({ _aws: { Timestamp: 0, CloudWatchMetrics: [{ Namespace: 'Streamer', Dimensions: [['service']], Metrics: [{ Name: 'ConnectionsOpened', Unit: 'Count' }] }] }, service: 'svc', ConnectionsOpened: 1 })}\n`);
+    output('streamer-local-router', 'stderr', 'a plain line\n{not json}\n');
+    expect(stdout.text().split('\n')).toEqual([expect.stringMatching(/^12:03:04\.512 router {4}Request accepted /), '']);
+    expect(stderr.text()).toBe('a plain line\n{not json}\n');
     expect(metrics.summaries('ConnectionsOpened')).toMatchObject([{ sum: 1, dimensions: { service: 'svc' } }]);
+  });
+
+  it('names the function that printed a log line without function_name', () => {
+    const metrics = new EmfMetrics();
+    const { stream, text } = fakeStream();
+    const output = createFunctionOutput({ metrics, format: 'readable', streams: { stdout: stream, stderr: stream } });
+    const { function_name: _omitted, ...bare } = log;
+    output('streamer-local-processor', 'stdout', `${JSON.stringify(bare)}\n`);
+    expect(text()).toMatch(/^12:03:04\.512 processor Request accepted /);
   });
 
   it('prints every line untouched in json format, still reading the metrics', () => {
     const metrics = new EmfMetrics();
     const { stream, text } = fakeStream();
-    const stop = captureFunctionOutput({ metrics, format: 'json', streams: [stream] });
+    const output = createFunctionOutput({ metrics, format: 'json', streams: { stdout: stream, stderr: stream } });
     const emf = JSON.stringify({ _aws: { Timestamp: 0, CloudWatchMetrics: [{ Namespace: 'Streamer', Dimensions: [['service']], Metrics: [{ Name: 'Retries', Unit: 'Count' }] }] }, service: 'svc', Retries: [1, 1] });
-    stream.write(`${JSON.stringify(log)}\n`);
-    stream.write(`${emf}\n`);
-    stop();
+    output('streamer-local-router', 'stdout', `${JSON.stringify(log)}\n${emf}\n`);
     expect(text()).toBe(`${JSON.stringify(log)}\n${emf}\n`);
     expect(metrics.summaries('Retries')).toMatchObject([{ count: 2, sum: 2 }]);
-  });
-});
-
-describe('concurrent invocations in one function instance', () => {
-  it('keep their own log keys, as in a Lambda environment that runs invocations concurrently', async () => {
-    const saved = process.env.AWS_LAMBDA_MAX_CONCURRENCY;
-    process.env.AWS_LAMBDA_MAX_CONCURRENCY = '10';
-    const store = installInvokeStore();
-    const logger = new PowertoolsLogger({ serviceName: 'svc' });
-    const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
-    const invocation = (tenant: string) =>
-      store.runInvocation(`req-${tenant}`, async () => {
-        logger.appendKeys({ tenantId: tenant });
-        await tick();
-        logger.info('working');
-        await tick();
-        logger.resetKeys();
-      });
-    try {
-      const lines = await captureJsonLines(() => Promise.all([invocation('a'), invocation('b'), invocation('c')]));
-      expect(lines.map((line) => line.tenantId).sort()).toEqual(['a', 'b', 'c']);
-    } finally {
-      if (saved === undefined) delete process.env.AWS_LAMBDA_MAX_CONCURRENCY;
-      else process.env.AWS_LAMBDA_MAX_CONCURRENCY = saved;
-    }
   });
 });

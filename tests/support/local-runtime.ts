@@ -7,13 +7,15 @@
  * The bundle is rebuilt first when it is missing or older than `local/`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { mintDevToken } from '../../local/dev-token';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const LOCAL_BUNDLE = join(REPO_ROOT, 'dist', 'local', 'index.js');
+/** The Lambda container bootstrap the runtime starts each function's workers from. */
+export const CONTAINER_BUNDLE = join(REPO_ROOT, 'dist', 'local', 'lambda-container.js');
 /** Small stand-in function bundles for tests that must not depend on the real functions. */
 export const FIXTURE_FUNCTIONS_DIR = join(REPO_ROOT, 'tests', 'local', 'fixtures', 'functions');
 
@@ -105,27 +107,38 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   };
 }
 
-/** Rebuilds `dist/local/index.js` (as scripts/build.mjs does) when it is missing or stale. */
+/**
+ * Rebuilds the runtime's bundles (as scripts/build.mjs does) when missing or stale:
+ * `dist/local/index.js` and the Lambda container bootstrap beside it.
+ */
 export async function ensureLocalBundle(): Promise<void> {
   // The runtime's sources: local/ and what it imports from functions/core (shapes, env, metric names, …).
   const newestSource = Math.max(...newestMtimes(join(REPO_ROOT, 'local')), ...newestMtimes(join(REPO_ROOT, 'functions', 'core')));
-  if (existsSync(LOCAL_BUNDLE) && statSync(LOCAL_BUNDLE).mtimeMs >= newestSource) return;
+  const bundles = [
+    { entry: join(REPO_ROOT, 'local', 'main.ts'), outfile: LOCAL_BUNDLE },
+    { entry: join(REPO_ROOT, 'local', 'lambda-container-worker.ts'), outfile: CONTAINER_BUNDLE },
+  ];
+  const stale = bundles.filter(({ outfile }) => !existsSync(outfile) || statSync(outfile).mtimeMs < newestSource);
+  if (stale.length === 0) return;
   const { build } = await import('esbuild');
-  // Build beside the target and rename: parallel test workers never see a half-written bundle.
-  const staging = join(REPO_ROOT, 'dist', 'local', `.index.${process.pid}.js`);
-  await build({
-    entryPoints: [join(REPO_ROOT, 'local', 'main.ts')],
-    outfile: staging,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    sourcemap: 'inline',
-    external: ['fsevents'],
-    logLevel: 'error',
-    absWorkingDir: REPO_ROOT,
-  });
-  renameSync(staging, LOCAL_BUNDLE);
+  mkdirSync(dirname(LOCAL_BUNDLE), { recursive: true });
+  for (const { entry, outfile } of stale) {
+    // Build beside the target and rename: parallel test workers never see a half-written bundle.
+    const staging = join(dirname(outfile), `.${basename(outfile, '.js')}.${process.pid}.js`);
+    await build({
+      entryPoints: [entry],
+      outfile: staging,
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      sourcemap: 'inline',
+      external: ['fsevents'],
+      logLevel: 'error',
+      absWorkingDir: REPO_ROOT,
+    });
+    renameSync(staging, outfile);
+  }
 }
 
 function newestMtimes(dir: string): number[] {

@@ -1,0 +1,518 @@
+/**
+ * The Lambda service, emulated: each function runs in its own containers,
+ * the very bundles (`<codeDir>/index.js`) that deploy to AWS.
+ *
+ * A container is a `worker_threads` Worker whose `process.env` is exactly
+ * the function's environment (nothing of the runtime's own), with its own
+ * module instance and event loop. It loads the bundle once (a cold start)
+ * and then serves ONE invocation at a time, as a Lambda execution
+ * environment does; an idle container is reused (warm). When all are busy a
+ * new one starts, up to the function's reserved concurrency, else the local
+ * cap. Past reserved concurrency a synchronous invoke is throttled (429
+ * `TooManyRequestsException`, as Lambda answers); past the local cap it
+ * waits, since that cap is this machine's limit, not the function's.
+ * Asynchronous (`Event`) invocations wait in Lambda's internal queue either
+ * way and are retried with delays when they fail.
+ *
+ * An invocation past its timeout ends as `Sandbox.Timedout` and its
+ * container is terminated, so its code really stops; a container that dies
+ * (uncaught exception, `process.exit`) fails its invocation with
+ * `Runtime.ExitError`. Either way the next invocation gets a fresh
+ * container.
+ *
+ * Workers rather than child processes: a worker starts in milliseconds and
+ * shares the Node binary's memory, so tens of containers stay cheap, and
+ * `terminate()` stops even a busy loop. What a worker cannot isolate is
+ * process-wide state (`process.chdir`, signals, native addons); the bundles
+ * use none of it.
+ *
+ * @example
+ * ```ts
+ * const lambda = new LambdaContainers({ functions: [routerSpec], localConcurrencyCap: 10 });
+ * lambda.start();
+ * const outcome = await lambda.invoke('streamer-local-router', event);
+ * await lambda.stop();
+ * ```
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import type { Readable } from 'node:stream';
+import type { ContainerIdentity, ContainerMessage, InvokeMessage, LambdaErrorPayload } from './lambda-container-protocol';
+import { type Logger, silentLogger } from './log';
+
+/** One function as the Lambda service knows it: what a deployment manifest says of it. */
+export interface LambdaFunctionSpec {
+  /** Physical name, e.g. `streamer-local-router`. */
+  readonly name: string;
+  /** `arn:aws:lambda:<region>:<account>:function:<name>`. */
+  readonly arn: string;
+  /** Absolute folder holding the bundle. */
+  readonly codeDir: string;
+  /** `index.handler` → `<codeDir>/index.js`, export `handler`. */
+  readonly handler: string;
+  /** EXACTLY the container's environment: nothing else is visible to the function. */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  /** Most containers this function may run at once; undefined = unreserved. */
+  readonly reservedConcurrency?: number;
+  readonly asyncRetry: AsyncRetryPolicy;
+}
+
+/** How Lambda retries a failed asynchronous invocation. */
+export interface AsyncRetryPolicy {
+  /** Lambda's default for asynchronous invocations is 2 retries. */
+  readonly maximumRetryAttempts: number;
+  /** Delay before each retry; Lambda waits about 1 minute, then 2 minutes. */
+  readonly delaysMs: readonly number[];
+}
+
+/** Lambda's defaults for asynchronous invocations. */
+export const LAMBDA_DEFAULT_ASYNC_RETRY: AsyncRetryPolicy = { maximumRetryAttempts: 2, delaysMs: [60_000, 120_000] };
+
+export type OutputStream = 'stdout' | 'stderr';
+
+export interface LambdaContainersOptions {
+  readonly functions: readonly LambdaFunctionSpec[];
+  /** Most containers per function on this machine (unreserved functions); invocations past it wait. */
+  readonly localConcurrencyCap: number;
+  readonly log?: Logger;
+  /**
+   * Receives what the functions print, as CloudWatch Logs would: whole lines (each ending in `\n`),
+   * one chunk per read. Default: the runtime's own stdout/stderr.
+   */
+  readonly onOutput?: (fnName: string, stream: OutputStream, chunk: string) => void;
+  /** The container bootstrap script. @default `defaultContainerScript()` */
+  readonly containerScript?: string;
+}
+
+/** What one invocation came to, as the Invoke API reports it. */
+export type InvocationOutcome =
+  | { readonly ok: true; readonly result: unknown; readonly requestId: string }
+  | {
+      readonly ok: false;
+      readonly error: LambdaErrorPayload;
+      readonly requestId: string;
+      /** Refused before running: reserved concurrency exhausted (HTTP 429 at the Invoke API). */
+      readonly throttled?: boolean;
+    };
+
+/** What a function's containers have done so far (tests, benchmarks). */
+export interface FunctionContainerStats {
+  /** Containers alive now. */
+  readonly containers: number;
+  /** Containers serving an invocation (or starting for one) now. */
+  readonly busy: number;
+  readonly coldStarts: number;
+  /** Init phase of each cold start (loading the bundle, inside the container), in milliseconds, oldest first. */
+  readonly initMs: readonly number[];
+  /** Each cold start as the host sees it: thread start, bootstrap and init, in milliseconds, oldest first. */
+  readonly readyMs: readonly number[];
+}
+
+/** A function's bundle (or the container bootstrap) is missing or has no handler: build first. */
+export class FunctionNotBuiltError extends Error {
+  override readonly name = 'FunctionNotBuiltError';
+}
+
+/** Lambda gives on-demand init 10 s of its own before the invocation's timeout applies to it. */
+const INIT_LIMIT_MS = 10_000;
+
+/** Where `scripts/build.mjs` puts the container bootstrap: beside this code when bundled, else in `dist/local/`. */
+export function defaultContainerScript(): string {
+  const bundled = __dirname.endsWith(join('dist', 'local'));
+  return bundled ? join(__dirname, 'lambda-container.js') : resolve(__dirname, '..', 'dist', 'local', 'lambda-container.js');
+}
+
+interface QueuedInvocation {
+  readonly event: unknown;
+  readonly settle: (outcome: InvocationOutcome) => void;
+}
+
+interface AsyncEvent {
+  readonly fn: string;
+  readonly event: unknown;
+  readonly attempt: number;
+}
+
+interface FunctionPool {
+  readonly spec: LambdaFunctionSpec;
+  readonly identity: ContainerIdentity;
+  readonly containers: Set<Container>;
+  readonly idle: Container[];
+  readonly queue: QueuedInvocation[];
+  busy: number;
+  coldStarts: number;
+  readonly initMs: number[];
+  readonly readyMs: number[];
+}
+
+/** The Lambda service for a set of functions. */
+export class LambdaContainers {
+  private readonly pools = new Map<string, FunctionPool>();
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly log: Logger;
+  private readonly script: string;
+  private stopped = false;
+
+  constructor(private readonly options: LambdaContainersOptions) {
+    this.log = options.log ?? silentLogger;
+    this.script = options.containerScript ?? defaultContainerScript();
+    for (const spec of options.functions) {
+      this.pools.set(spec.name, {
+        spec,
+        identity: identityOf(spec),
+        containers: new Set(),
+        idle: [],
+        queue: [],
+        busy: 0,
+        coldStarts: 0,
+        initMs: [],
+        readyMs: [],
+      });
+    }
+  }
+
+  /**
+   * Checks every bundle is where its spec says, so a missing build fails at start. Starts no
+   * container: as on Lambda, the first invocation of each function is a cold start.
+   */
+  start(): void {
+    if (!existsSync(this.script)) {
+      throw new FunctionNotBuiltError(`${this.script} is missing: build the local runtime first (npm run build)`);
+    }
+    for (const { identity } of this.pools.values()) {
+      if (!existsSync(identity.codeFile)) {
+        throw new FunctionNotBuiltError(`${identity.codeFile} is missing: build the functions first (node scripts/build.mjs --functions-only)`);
+      }
+    }
+  }
+
+  /**
+   * Maps an Invoke API `FunctionName` to a function's physical name: a name, a partial ARN
+   * (`<account>:function:<name>`) or a full ARN, each with an optional `:$LATEST` qualifier
+   * (there are no published versions or aliases locally).
+   */
+  resolve(functionNameOrArn: string): string | undefined {
+    const parts = functionNameOrArn.split(':');
+    const at = parts.indexOf('function');
+    const name = at >= 0 ? parts[at + 1] : parts[0];
+    const qualifier = at >= 0 ? parts[at + 2] : parts[1];
+    const tooMany = parts.length > (at >= 0 ? at + 3 : 2);
+    if (name === undefined || tooMany || (qualifier !== undefined && qualifier !== '$LATEST')) return undefined;
+    const spec = this.pools.get(name)?.spec;
+    if (!spec || at < 0) return spec?.name;
+    // The region and account of an ARN must be the function's own.
+    const given = parts.slice(0, at + 2);
+    const own = spec.arn.split(':');
+    const matches = at === 1 ? given[0] === own[4] : at === 5 && given.every((part, i) => part === own[i]);
+    return matches ? spec.name : undefined;
+  }
+
+  /** The spec a function was registered with. */
+  specOf(functionName: string): LambdaFunctionSpec | undefined {
+    return this.pools.get(functionName)?.spec;
+  }
+
+  /** Counters of a function's containers. */
+  stats(functionName: string): FunctionContainerStats | undefined {
+    const pool = this.pools.get(functionName);
+    if (!pool) return undefined;
+    return { containers: pool.containers.size, busy: pool.busy, coldStarts: pool.coldStarts, initMs: [...pool.initMs], readyMs: [...pool.readyMs] };
+  }
+
+  /** A synchronous (`RequestResponse`) invocation, by physical name or ARN. */
+  invoke(functionNameOrArn: string, event: unknown): Promise<InvocationOutcome> {
+    const pool = this.poolOf(functionNameOrArn);
+    if (!pool) return Promise.resolve(failed('ResourceNotFoundException', `Function not found: ${functionNameOrArn}`));
+    if (this.stopped) return Promise.resolve(failed('ServiceException', 'The local runtime is stopping'));
+    const reserved = pool.spec.reservedConcurrency;
+    if (reserved !== undefined && pool.busy >= reserved) {
+      this.log.warn(`${pool.spec.name} throttled: reserved concurrency ${reserved} in use`);
+      return Promise.resolve({ ...failed('TooManyRequestsException', 'Rate Exceeded.'), throttled: true });
+    }
+    const run = new Promise<InvocationOutcome>((settle) => pool.queue.push({ event, settle }));
+    this.pump(pool);
+    return run;
+  }
+
+  /** An asynchronous (`Event`) invocation: accepted at once, run when the function has a free container. */
+  invokeAsync(functionNameOrArn: string, event: unknown): void {
+    const pool = this.poolOf(functionNameOrArn);
+    if (!pool) {
+      this.log.warn(`async invocation of unknown function ${functionNameOrArn} dropped`);
+      return;
+    }
+    this.enqueueAsync({ fn: pool.spec.name, event, attempt: 1 });
+  }
+
+  /**
+   * Resolves once no invocation is running (tests). Retries waiting on a timer do not count, nor
+   * do events held back by a reserved concurrency of zero.
+   */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) {
+      await Promise.allSettled([...this.inFlight]);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** Stops accepting work, waits (bounded) for running invocations, then ends every container. */
+  async stop(graceMs = 2000): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.retryTimers) clearTimeout(timer);
+    this.retryTimers.clear();
+    for (const pool of this.pools.values()) {
+      for (const waiting of pool.queue.splice(0)) waiting.settle(failed('ServiceException', 'The local runtime is stopping'));
+    }
+    await Promise.race([Promise.allSettled([...this.inFlight]), delay(graceMs)]);
+    const all = [...this.pools.values()].flatMap((pool) => [...pool.containers]);
+    await Promise.all(all.map((container) => container.terminate()));
+  }
+
+  private poolOf(functionNameOrArn: string): FunctionPool | undefined {
+    const name = this.resolve(functionNameOrArn);
+    return name === undefined ? undefined : this.pools.get(name);
+  }
+
+  private enqueueAsync(queued: AsyncEvent): void {
+    if (this.stopped) return;
+    const pool = this.pools.get(queued.fn)!;
+    pool.queue.push({ event: queued.event, settle: (outcome) => outcome.ok || this.scheduleAsyncRetry(queued, outcome.error) });
+    this.pump(pool);
+  }
+
+  /** Hands queued invocations to idle containers, starting new ones while the function may. */
+  private pump(pool: FunctionPool): void {
+    const capacity = Math.min(pool.spec.reservedConcurrency ?? Number.POSITIVE_INFINITY, this.options.localConcurrencyCap);
+    while (!this.stopped && pool.queue.length > 0) {
+      const container = pool.idle.pop() ?? (pool.containers.size < capacity ? this.startContainer(pool) : undefined);
+      if (!container) return;
+      const next = pool.queue.shift()!;
+      pool.busy += 1;
+      const run = this.runOn(pool, container, next.event).then((outcome) => {
+        // The container is free before the caller hears back, so a caller that invokes again at once finds it warm.
+        pool.busy -= 1;
+        if (container.alive && !this.stopped) pool.idle.push(container);
+        this.pump(pool);
+        next.settle(outcome);
+      });
+      this.inFlight.add(run);
+      void run.finally(() => this.inFlight.delete(run));
+    }
+  }
+
+  private startContainer(pool: FunctionPool): Container {
+    const container = new Container(this.script, pool.identity, pool.spec, this.options.onOutput ?? printOutput);
+    pool.containers.add(container);
+    pool.coldStarts += 1;
+    container.exited.then(() => {
+      pool.containers.delete(container);
+      const at = pool.idle.indexOf(container);
+      if (at >= 0) pool.idle.splice(at, 1);
+    });
+    return container;
+  }
+
+  private async runOn(pool: FunctionPool, container: Container, event: unknown): Promise<InvocationOutcome> {
+    const { name, timeoutSeconds } = pool.spec;
+    const requestId = randomUUID();
+    const timedOut: LambdaErrorPayload = {
+      errorType: 'Sandbox.Timedout',
+      errorMessage: `Task timed out after ${timeoutSeconds.toFixed(2)} seconds`,
+      trace: [],
+    };
+    if (!container.initialised) {
+      const init = await withTimeout(container.ready, INIT_LIMIT_MS + timeoutSeconds * 1000);
+      if (init === undefined || !init.ok) {
+        await container.terminate();
+        const error = init?.error ?? timedOut;
+        this.log.warn(`${name} ${requestId} init failed: ${error.errorType}: ${error.errorMessage}`);
+        return { ok: false, requestId, error };
+      }
+      pool.initMs.push(init.initMs);
+      pool.readyMs.push(init.readyMs);
+      this.log.debug(`${name} cold start: ready in ${init.readyMs.toFixed(1)} ms, init ${init.initMs.toFixed(1)} ms`);
+    }
+    const started = Date.now();
+    const deadline = started + timeoutSeconds * 1000;
+    const reply = await withTimeout(container.invoke({ type: 'invoke', requestId, event, deadline }), deadline - Date.now());
+    let outcome: InvocationOutcome;
+    if (reply === undefined) {
+      // Lambda stops a timed-out function's code: ending the worker is the only way to stop a busy loop.
+      await container.terminate();
+      outcome = { ok: false, requestId, error: timedOut };
+    } else if (reply.type === 'result') {
+      outcome = { ok: true, requestId, result: reply.json === undefined ? undefined : (JSON.parse(reply.json) as unknown) };
+    } else {
+      outcome = { ok: false, requestId, error: reply.error };
+    }
+    const took = Date.now() - started;
+    if (outcome.ok) this.log.debug(`${name} ${requestId} ok in ${took} ms`);
+    else this.log.warn(`${name} ${requestId} failed in ${took} ms: ${outcome.error.errorType}: ${outcome.error.errorMessage}`);
+    return outcome;
+  }
+
+  private scheduleAsyncRetry(failedEvent: AsyncEvent, error: LambdaErrorPayload): void {
+    if (this.stopped) return;
+    const policy = this.pools.get(failedEvent.fn)!.spec.asyncRetry;
+    if (failedEvent.attempt > policy.maximumRetryAttempts) {
+      this.log.warn(`${failedEvent.fn} async invocation failed ${failedEvent.attempt} times; event discarded (${error.errorType}: ${error.errorMessage})`);
+      return;
+    }
+    const wait = policy.delaysMs[failedEvent.attempt - 1] ?? policy.delaysMs.at(-1) ?? 0;
+    this.log.warn(`${failedEvent.fn} async invocation failed (${error.errorType}: ${error.errorMessage}); Lambda retries in ${Math.round(wait / 1000)} s`);
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      this.enqueueAsync({ ...failedEvent, attempt: failedEvent.attempt + 1 });
+    }, wait);
+    timer.unref();
+    this.retryTimers.add(timer);
+  }
+}
+
+type InitResult = { readonly ok: true; readonly initMs: number; readonly readyMs: number } | { readonly ok: false; readonly error: LambdaErrorPayload };
+type InvokeReply = Extract<ContainerMessage, { type: 'result' | 'error' }>;
+
+/** One execution environment: a worker thread running the container bootstrap around one bundle. */
+class Container {
+  readonly ready: Promise<InitResult>;
+  readonly exited: Promise<void>;
+  alive = true;
+  initialised = false;
+  private readonly worker: Worker;
+  private settleInit?: (result: InitResult) => void;
+  private current?: { readonly requestId: string; readonly settle: (reply: InvokeReply) => void };
+  private uncaught?: Error;
+  private readonly createdAt = performance.now();
+
+  constructor(script: string, identity: ContainerIdentity, spec: LambdaFunctionSpec, onOutput: NonNullable<LambdaContainersOptions['onOutput']>) {
+    this.ready = new Promise((settle) => (this.settleInit = settle));
+    this.worker = new Worker(script, {
+      name: spec.name,
+      workerData: identity,
+      // Node copies this object into the worker's process.env: the function sees its own variables only.
+      env: { ...spec.environment },
+      stdout: true,
+      stderr: true,
+      // The nearest a thread comes to Lambda's memory setting: a heap that cannot outgrow it.
+      resourceLimits: { maxOldGenerationSizeMb: spec.memoryMb },
+    });
+    // Like a frozen Lambda environment, an idle container holds nothing open: stop() ends them all.
+    this.worker.unref();
+    forwardLines(this.worker.stdout, (chunk) => onOutput(spec.name, 'stdout', chunk));
+    forwardLines(this.worker.stderr, (chunk) => onOutput(spec.name, 'stderr', chunk));
+    this.worker.on('message', (message: ContainerMessage) => this.receive(message));
+    this.worker.on('error', (error) => (this.uncaught = error));
+    this.exited = new Promise((resolveExit) => {
+      this.worker.once('exit', (code) => {
+        this.alive = false;
+        const error = this.exitError(code);
+        this.settleInit?.({ ok: false, error });
+        this.current?.settle({ type: 'error', requestId: this.current.requestId, error });
+        this.current = undefined;
+        resolveExit();
+      });
+    });
+  }
+
+  /** Sends one invocation; resolves with its result or error, or the container's death. */
+  invoke(message: InvokeMessage): Promise<InvokeReply> {
+    return new Promise((settle) => {
+      this.current = { requestId: message.requestId, settle };
+      this.worker.postMessage(message);
+    });
+  }
+
+  async terminate(): Promise<void> {
+    if (this.alive) await this.worker.terminate();
+    await this.exited;
+  }
+
+  private receive(message: ContainerMessage): void {
+    if (message.type === 'ready') {
+      this.initialised = true;
+      this.settleInit?.({ ok: true, initMs: message.initMs, readyMs: performance.now() - this.createdAt });
+    } else if (message.type === 'init-failed') {
+      this.settleInit?.({ ok: false, error: message.error });
+    } else if (this.current?.requestId === message.requestId) {
+      const { settle } = this.current;
+      this.current = undefined;
+      settle(message);
+    }
+    if (message.type !== 'result' && message.type !== 'error') this.settleInit = undefined;
+  }
+
+  /** Lambda's report when the runtime process dies under an invocation. */
+  private exitError(code: number): LambdaErrorPayload {
+    const outOfMemory = (this.uncaught as NodeJS.ErrnoException | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
+    return {
+      errorType: outOfMemory ? 'Runtime.OutOfMemory' : 'Runtime.ExitError',
+      errorMessage: `Runtime exited with error: exit status ${code}`,
+      trace: this.uncaught ? (this.uncaught.stack ?? String(this.uncaught)).split('\n') : [],
+    };
+  }
+}
+
+/** `index.handler` → `<codeDir>/index.js` and `handler`; `src/app.main` → `<codeDir>/src/app.js` and `main`. */
+function identityOf(spec: LambdaFunctionSpec): ContainerIdentity {
+  const slash = spec.handler.lastIndexOf('/');
+  const dot = spec.handler.indexOf('.', slash + 1);
+  if (dot <= slash + 1 || dot === spec.handler.length - 1) {
+    throw new FunctionNotBuiltError(`${spec.name}: handler "${spec.handler}" is not <file>.<export>`);
+  }
+  return {
+    functionName: spec.name,
+    functionArn: spec.arn,
+    memoryMb: spec.memoryMb,
+    codeFile: join(spec.codeDir, `${spec.handler.slice(0, dot)}.js`),
+    exportName: spec.handler.slice(dot + 1),
+    handlerSetting: spec.handler,
+  };
+}
+
+/** Delivers a worker stream as whole lines: a line split across reads is held until its end arrives. */
+function forwardLines(stream: Readable, deliver: (chunk: string) => void): void {
+  let partial = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (text: string) => {
+    const end = text.lastIndexOf('\n');
+    if (end < 0) {
+      partial += text;
+      return;
+    }
+    deliver(partial + text.slice(0, end + 1));
+    partial = text.slice(end + 1);
+  });
+  stream.on('end', () => {
+    if (partial !== '') deliver(`${partial}\n`);
+    partial = '';
+  });
+}
+
+function printOutput(_fn: string, stream: OutputStream, chunk: string): void {
+  (stream === 'stderr' ? process.stderr : process.stdout).write(chunk);
+}
+
+function failed(errorType: string, errorMessage: string): InvocationOutcome {
+  return { ok: false, requestId: randomUUID(), error: { errorType, errorMessage, trace: [] } };
+}
+
+/** The promise's value, or undefined once `ms` have passed. */
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<undefined>((resolveExpired) => (timer = setTimeout(() => resolveExpired(undefined), Math.max(0, ms))));
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolveDelay) => setTimeout(resolveDelay, ms).unref());
+}
