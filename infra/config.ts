@@ -219,6 +219,24 @@ export const CONFIG_KEYS = {
     integerIn(0, 20),
     'Retries of a retryable handler failure (backoff 1 s, 2 s, 4 s …) before the request ends `failed`; handlers may override.',
   ),
+  leaseMs: withDefault(
+    'integer',
+    DEFAULTS.leaseMs,
+    integerIn(1000, 900_000),
+    'A running request renews its lease every third of this; a run silent this long is taken as crashed and retried by the lease sweeper.',
+  ),
+  queueLeaseMs: withDefault(
+    'integer',
+    DEFAULTS.queueLeaseMs,
+    integerIn(1000, 86_400_000),
+    'A queued request that no worker claimed within this time (a lost stream record or worker invocation) is offered to the stream again.',
+  ),
+  cancelPollMs: withDefault(
+    'integer',
+    DEFAULTS.cancelPollMs,
+    integerIn(50, 60_000),
+    'How often a running request checks whether its client cancelled it, in milliseconds.',
+  ),
   logLevel: withDefault('string', 'INFO', oneOf(LOG_LEVELS), 'Log level of every function (`POWERTOOLS_LOG_LEVEL`).'),
   jwtSecret: optional(
     {
@@ -343,6 +361,9 @@ export interface StackConfig {
   readonly connectionTtlHours: number;
   readonly requestTtlDays: number;
   readonly maxRetries: number;
+  readonly leaseMs: number;
+  readonly queueLeaseMs: number;
+  readonly cancelPollMs: number;
   readonly logLevel: LogLevel;
   readonly auth: AuthConfig & {
     readonly algorithms: readonly JwtAsymmetricAlgorithm[] | undefined;
@@ -456,6 +477,9 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
     connectionTtlHours: values.connectionTtlHours,
     requestTtlDays: values.requestTtlDays,
     maxRetries: values.maxRetries,
+    leaseMs: values.leaseMs,
+    queueLeaseMs: values.queueLeaseMs,
+    cancelPollMs: values.cancelPollMs,
     logLevel: values.logLevel,
     auth,
     alarmEmail: values.alarmEmail,

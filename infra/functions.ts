@@ -118,10 +118,7 @@ export function capabilityEnvironment(
   }
 }
 
-/**
- * The stack's value of each setting, by variable. A setting the stack does
- * not configure (the lease timings) is left unset: the function's default applies.
- */
+/** The stack's value of each setting, by variable. */
 export function settingEnvironment(setting: SettingName, config: StackConfig): Record<string, string> {
   switch (setting) {
     case 'syncThresholdMs':
@@ -139,9 +136,11 @@ export function settingEnvironment(setting: SettingName, config: StackConfig): R
         [ENV.rateLimitPerTenant]: formatRateLimit(config.rateLimits.tenant),
       };
     case 'leaseMs':
+      return { [ENV.leaseMs]: String(config.leaseMs) };
     case 'queueLeaseMs':
+      return { [ENV.queueLeaseMs]: String(config.queueLeaseMs) };
     case 'cancelPollMs':
-      return {};
+      return { [ENV.cancelPollMs]: String(config.cancelPollMs) };
   }
 }
 

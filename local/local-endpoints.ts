@@ -38,6 +38,8 @@ const CONTENT_TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
+const LOCAL_CONNECTION_PATH = /^\/_local\/connections\/([^/]+)$/;
+
 /** Loopback-only development routes may be fetched by a dashboard served from another dev server. */
 const OPEN_CORS = { 'Access-Control-Allow-Origin': '*' };
 
@@ -48,6 +50,14 @@ export function handleLocalEndpoint(
   response: ServerResponse,
   url: URL,
 ): boolean {
+  const closing = LOCAL_CONNECTION_PATH.exec(url.pathname);
+  if (closing && request.method === 'DELETE') {
+    // The runtime's own way to drop a client (tests, the dashboard's operator): `@connections` answers only a function's signed calls.
+    // No CORS headers: a page from another origin cannot pass DELETE's preflight.
+    if (!context.gateway.disconnect(decodeURIComponent(closing[1]!))) sendJson(response, 410, { message: 'Connection is gone' });
+    else response.writeHead(204).end();
+    return true;
+  }
   if (request.method !== 'GET' && request.method !== 'HEAD') return false;
   switch (url.pathname) {
     case '/healthz':

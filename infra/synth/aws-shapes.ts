@@ -155,6 +155,10 @@ const SHAPES: Readonly<Record<string, Shape>> = {
     autoNamed: 'statementId',
     render: ({ physicalName }) => ({ id: physicalName, outputs: {} }),
   },
+  'aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig': {
+    // The provider's id is the function name (with `:qualifier` when one is set).
+    render: ({ inputs }) => ({ id: text(inputs.functionName) ?? '', outputs: {} }),
+  },
   'aws:lambda/eventSourceMapping:EventSourceMapping': {
     render: ({ identity, target, inputs }) => {
       const uuid = deterministicUuid(identity.urn);

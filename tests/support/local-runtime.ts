@@ -6,11 +6,12 @@
  *
  * The bundle is rebuilt first when it is missing or older than `local/`.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { mintDevToken } from '../../local/dev-token';
+import { devJwtSecret, mintDevToken } from '../../local/dev-token';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const LOCAL_BUNDLE = join(REPO_ROOT, 'dist', 'local', 'index.js');
@@ -19,9 +20,23 @@ export const CONTAINER_BUNDLE = join(REPO_ROOT, 'dist', 'local', 'lambda-contain
 /** Small stand-in function bundles for tests that must not depend on the real functions. */
 export const FIXTURE_FUNCTIONS_DIR = join(REPO_ROOT, 'tests', 'local', 'fixtures', 'functions');
 
+/** The manifest `npm run build` renders for the `local` stack. */
+export const DEFAULT_MANIFEST = join(REPO_ROOT, 'dist', 'deployment.json');
+/** Grants the runtime saw used during the test run, for `npm run iam-report`. */
+export const IAM_USAGE_FILE = join(REPO_ROOT, '.streamer', 'iam-usage.jsonl');
+
 export interface LocalRuntimeOptions {
-  /** Extra environment for the runtime (and the functions it runs). */
+  /**
+   * Environment of the runtime process (its own settings, `STREAMER_LOCAL_*`).
+   * The functions never see it: they get exactly what the manifest gives them.
+   */
   readonly env?: Record<string, string>;
+  /**
+   * Stack config (`streamer:*` keys without the prefix) to render the
+   * deployment with, as `pulumi config set` would: the real program is
+   * synthesized with it and the runtime runs that manifest.
+   */
+  readonly stack?: Record<string, string>;
   /** Keep DynamoDB data in this folder (`--persist`). */
   readonly persistDir?: string;
   readonly readyTimeoutMs?: number;
@@ -51,8 +66,15 @@ process.once('exit', () => {
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntimeHandle> {
   await ensureLocalBundle();
   const dataDir = mkdtempSync(join(tmpdir(), 'streamer-local-test-'));
-  const args = [LOCAL_BUNDLE, '--port', '0', ...(options.persistDir ? ['--persist', options.persistDir] : [])];
-  const env = { ...process.env, STREAMER_LOCAL_DATA_DIR: dataDir, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...options.env };
+  const manifest = manifestFor(options.stack ?? {}, options.env?.STREAMER_JWT_SECRET);
+  const args = [LOCAL_BUNDLE, '--port', '0', '--manifest', manifest, ...(options.persistDir ? ['--persist', options.persistDir] : [])];
+  const env = {
+    ...process.env,
+    STREAMER_LOCAL_DATA_DIR: dataDir,
+    STREAMER_LOCAL_IAM_USAGE_FILE: IAM_USAGE_FILE,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...options.env,
+  };
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let output = '';
@@ -94,8 +116,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       return (await response.json()) as Array<{ connectionId: string; connectedAt: number; sourceIp: string }>;
     },
     dropConnection: async (connectionId) => {
-      const response = await fetch(`${ready.httpUrl}/@connections/${encodeURIComponent(connectionId)}`, { method: 'DELETE' });
-      if (response.status !== 204) throw new Error(`DELETE @connections/${connectionId} answered ${response.status}`);
+      // `@connections` answers only signed calls from a function's role; the runtime's own close is a local-only route.
+      const response = await fetch(`${ready.httpUrl}/_local/connections/${encodeURIComponent(connectionId)}`, { method: 'DELETE' });
+      if (response.status !== 204) throw new Error(`DELETE /_local/connections/${connectionId} answered ${response.status}`);
     },
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return exited;
@@ -105,6 +128,35 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * The manifest of the `local` stack rendered with this stack config: the
+ * build's own when there is none, else synthesized once per distinct config
+ * (cached under dist/test-manifests, re-rendered when the build is newer).
+ */
+export function manifestFor(stack: Record<string, string>, jwtSecret: string | undefined): string {
+  const keys = Object.keys(stack).sort();
+  if (keys.length === 0) return DEFAULT_MANIFEST;
+  const config: Record<string, string> = Object.fromEntries(keys.map((key) => [`streamer:${key}`, stack[key]!]));
+  // A local stack file replaces the local default, which includes the development secret: name it again.
+  config['streamer:jwtSecret'] = jwtSecret ?? devJwtSecret();
+  const digest = createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16);
+  const dir = join(REPO_ROOT, 'dist', 'test-manifests');
+  const out = join(dir, `${digest}.json`);
+  if (existsSync(out) && existsSync(DEFAULT_MANIFEST) && statSync(out).mtimeMs >= statSync(DEFAULT_MANIFEST).mtimeMs) return out;
+  mkdirSync(dir, { recursive: true });
+  const stackFile = join(dir, `Pulumi.${digest}.yaml`);
+  writeFileSync(stackFile, `config:\n${Object.entries(config).map(([key, value]) => `  ${key}: ${JSON.stringify(value)}`).join('\n')}\n`);
+  const staging = join(dir, `.${digest}.${process.pid}.json`);
+  const synth = spawnSync(
+    process.execPath,
+    [join(REPO_ROOT, 'dist', 'synth', 'index.js'), '--root', REPO_ROOT, '--stack', 'local', '--stack-file', stackFile, '--out', staging],
+    { encoding: 'utf8' },
+  );
+  if (synth.status !== 0) throw new Error(`synth with ${JSON.stringify(stack)} failed:\n${synth.stdout}${synth.stderr}`);
+  renameSync(staging, out);
+  return out;
 }
 
 /**

@@ -12,7 +12,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WebSocketEvent } from '../../local/api-gateway-events';
-import type { InvocationOutcome, LocalFunctionName } from '../../local/function-host';
+import type { InvocationOutcome } from '../../local/lambda-containers';
 import { WebSocketGateway } from '../../local/websocket-gateway';
 import { waitFor } from './wait-for';
 
@@ -33,7 +33,7 @@ export async function startStubGateway(): Promise<StubGateway> {
   const disconnectCodes: number[] = [];
   let gateway: WebSocketGateway;
 
-  const invoke = async (fn: LocalFunctionName, event: unknown): Promise<InvocationOutcome> => {
+  const invoke = async (fn: string, event: unknown): Promise<InvocationOutcome> => {
     const wsEvent = event as WebSocketEvent;
     if (fn === 'router') {
       messages.push(wsEvent);
@@ -43,7 +43,12 @@ export async function startStubGateway(): Promise<StubGateway> {
     return { ok: true, result: { statusCode: 200 }, requestId: `stub-${messages.length}` };
   };
 
-  gateway = new WebSocketGateway({ functions: { invoke }, limits: { idleTimeoutMs: 60_000, maxConnectionDurationMs: 600_000 } });
+  gateway = new WebSocketGateway({
+    functions: { invoke },
+    routes: { connect: 'connect', default: 'router', disconnect: 'disconnect' },
+    api: { id: 'stubapi', stage: 'live' },
+    limits: { idleTimeoutMs: 60_000, maxConnectionDurationMs: 600_000 },
+  });
   const server: Server = createServer((_request, response) => response.writeHead(404).end());
   server.on('upgrade', (request, socket, head) => gateway.handleUpgrade(request, socket, head));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
