@@ -206,6 +206,7 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
       const poller = new DynamoDbStreamPoller({
         client: streamsClient,
         streamArn: table.streamArn,
+        eventSourceArn: mappingSpec.eventSourceArn,
         region: deployment.region,
         startingPosition: mappingSpec.startingPosition,
         consumer: mapping,

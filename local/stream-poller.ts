@@ -31,7 +31,10 @@ export interface StreamRecordConsumer {
 
 export interface StreamPollerOptions {
   readonly client: DynamoDBStreamsClient;
+  /** The stream in DynamoDB Local, which the poller reads. */
   readonly streamArn: string;
+  /** The stream's ARN as AWS forms it (the manifest's), which records carry; DynamoDB Local's when absent. */
+  readonly eventSourceArn?: string;
   readonly region: string;
   readonly startingPosition: StreamMappingShape['startingPosition'];
   readonly consumer: StreamRecordConsumer;
@@ -152,7 +155,7 @@ export class DynamoDbStreamPoller {
         const page = await this.options.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: GET_RECORDS_LIMIT }));
         const records = (page.Records ?? []).map((record) =>
           toLambdaStreamRecord(record, {
-            streamArn: this.options.streamArn,
+            streamArn: this.options.eventSourceArn ?? this.options.streamArn,
             region: this.options.region,
             deletedByTtl:
               record.eventName === 'REMOVE' && (this.options.wasDeletedByTtl?.(record.dynamodb?.Keys ?? {}) ?? false),
@@ -160,7 +163,7 @@ export class DynamoDbStreamPoller {
         );
         if (records.length > 0) {
           reader.lastSequenceNumber = records.at(-1)!.dynamodb!.SequenceNumber;
-          this.options.consumer.enqueue(shardId, this.options.streamArn, records);
+          this.options.consumer.enqueue(shardId, this.options.eventSourceArn ?? this.options.streamArn, records);
         }
         iterator = page.NextShardIterator;
         if (records.length === 0 && iterator) await sleep(this.pollIntervalMs);

@@ -14,7 +14,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { WEBSOCKET_LIMITS } from '../../functions/core/aws-limits';
-import { mintDevToken } from '../../local/dev-token';
+import { manifestWithConfig } from '../../infra/synth/manifest-with-config';
+import { devJwtSecret, mintDevToken } from '../../local/dev-token';
 import { dynamoDbLocalPid } from './process-stats';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
@@ -26,14 +27,17 @@ const LOCAL_BUNDLE = join(REPO_ROOT, 'dist', 'local', 'index.js');
  * connection, 100/s a user, 1,000/s a tenant) would cap the figures instead
  * of the machine. Logs are quiet so printing does not eat the CPU measured.
  */
+export const BENCH_STACK_CONFIG: Readonly<Record<string, string>> = {
+  logLevel: 'WARN',
+  rateLimitConnection: '1000000/1000000',
+  rateLimitUser: '1000000/1000000',
+  rateLimitTenant: '1000000/1000000',
+};
+
 export const BENCH_RUNTIME_ENV: Readonly<Record<string, string>> = {
   STREAMER_LOCAL_LOG_LEVEL: 'warn',
-  POWERTOOLS_LOG_LEVEL: 'WARN',
-  STREAMER_RATE_LIMIT_CONNECTION: '1000000/1000000',
-  STREAMER_RATE_LIMIT_USER: '1000000/1000000',
-  STREAMER_RATE_LIMIT_TENANT: '1000000/1000000',
-  // Lambda's default account concurrency is 1,000; the local default is 100.
-  STREAMER_LOCAL_ASYNC_CONCURRENCY: '2000',
+  // Lambda's default account concurrency is 1,000; the local default is 32 containers a function.
+  STREAMER_LOCAL_ASYNC_CONCURRENCY: '1000',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
 
@@ -71,7 +75,8 @@ process.once('exit', () => {
 export async function startBenchRuntime(options: BenchRuntimeOptions = {}): Promise<BenchRuntime> {
   const env = { ...BENCH_RUNTIME_ENV, ...options.env };
   const dataDir = mkdtempSync(join(tmpdir(), 'streamer-bench-'));
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), LOCAL_BUNDLE, '--port', '0'], {
+  const manifest = manifestWithConfig({ root: REPO_ROOT, config: BENCH_STACK_CONFIG, jwtSecret: devJwtSecret() });
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), LOCAL_BUNDLE, '--port', '0', '--manifest', manifest], {
     cwd: REPO_ROOT,
     env: { ...process.env, STREAMER_LOCAL_DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

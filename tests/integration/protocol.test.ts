@@ -27,7 +27,7 @@ let runtime: LocalRuntimeHandle;
 let db: DynamoDBDocumentClient;
 
 beforeAll(async () => {
-  runtime = await startLocalRuntime({ env: { STREAMER_LOCAL_LOG_LEVEL: 'warn', POWERTOOLS_LOG_LEVEL: 'ERROR' } });
+  runtime = await startLocalRuntime({ env: { STREAMER_LOCAL_LOG_LEVEL: 'warn' }, stack: { logLevel: 'ERROR' } });
   db = DynamoDBDocumentClient.from(
     new DynamoDBClient({ endpoint: runtime.dynamodbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }),
   );
@@ -184,7 +184,7 @@ describe('connections', () => {
 });
 
 function tableName(logical: string): string {
-  return `streamer-local-${logical}`;
+  return runtime.tableName(logical);
 }
 
 async function connectionRecord(connectionId: string): Promise<unknown> {

@@ -107,7 +107,7 @@ describe('the runtime process', () => {
       const first = await startLocalRuntime({ env: fixtures, persistDir });
       const firstClient = new DynamoDBClient({ endpoint: first.dynamodbEndpoint, region: 'us-east-1', credentials });
       await firstClient.send(
-        new PutItemCommand({ TableName: 'streamer-local-connections', Item: { connection_id: { S: 'kept' } } }),
+        new PutItemCommand({ TableName: first.tableName('connections'), Item: { connection_id: { S: 'kept' } } }),
       );
       firstClient.destroy();
       await first.stop();
@@ -115,7 +115,7 @@ describe('the runtime process', () => {
       const second = await startLocalRuntime({ env: fixtures, persistDir });
       const secondClient = new DynamoDBClient({ endpoint: second.dynamodbEndpoint, region: 'us-east-1', credentials });
       const { Item } = await secondClient.send(
-        new GetItemCommand({ TableName: 'streamer-local-connections', Key: { connection_id: { S: 'kept' } } }),
+        new GetItemCommand({ TableName: second.tableName('connections'), Key: { connection_id: { S: 'kept' } } }),
       );
       secondClient.destroy();
       await second.stop();

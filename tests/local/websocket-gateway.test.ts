@@ -13,6 +13,7 @@ import {
 import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { WEBSOCKET_LIMITS } from '../../functions/core/aws-limits';
+import { fixtureRouterCredentials, grantFixtureCalls, type SessionCredentials } from '../support/fixture-caller';
 import { FIXTURE_FUNCTIONS_DIR, type LocalRuntimeHandle, startLocalRuntime } from '../support/local-runtime';
 import { openSocket } from '../support/socket-client';
 
@@ -21,14 +22,18 @@ jest.setTimeout(30_000);
 let runtime: LocalRuntimeHandle;
 let management: ApiGatewayManagementApiClient;
 let dynamodb: DynamoDBClient;
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+let credentials: SessionCredentials;
 
 beforeAll(async () => {
   runtime = await startLocalRuntime({
     env: { STREAMER_LOCAL_FUNCTIONS_DIR: FIXTURE_FUNCTIONS_DIR, STREAMER_LOCAL_DASHBOARD_DIR: join(FIXTURE_FUNCTIONS_DIR, '..', 'dashboard') },
+    editManifest: grantFixtureCalls,
   });
+  // @connections answers only a function's signed calls: these come from the fixture router's role.
+  credentials = await fixtureRouterCredentials(runtime);
   management = new ApiGatewayManagementApiClient({ endpoint: runtime.httpUrl, region: 'us-east-1', credentials });
-  dynamodb = new DynamoDBClient({ endpoint: runtime.dynamodbEndpoint, region: 'us-east-1', credentials });
+  // The test reads DynamoDB Local itself, behind the runtime's IAM-checked front, as an operator would.
+  dynamodb = new DynamoDBClient({ endpoint: runtime.dynamodbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 });
 
 afterAll(async () => {
@@ -47,7 +52,10 @@ async function connectionIdOf(socket: Awaited<ReturnType<typeof openSocket>>): P
 
 async function disconnectRecord(connectionId: string): Promise<{ statusCode: number; reason: string } | undefined> {
   const { Item } = await dynamodb.send(
-    new GetItemCommand({ TableName: 'streamer-local-rate-limits', Key: { bucket_key: { S: `disconnect#${connectionId}` } } }),
+    new GetItemCommand({
+      TableName: runtime.tableName('subscriptions'),
+      Key: { request_id: { S: `disconnect#${connectionId}` }, connection_id: { S: connectionId } },
+    }),
   );
   return Item && { statusCode: Number(Item.status_code!.N), reason: Item.reason!.S! };
 }
@@ -95,14 +103,14 @@ describe('the $default route', () => {
         extendedRequestId: expect.any(String),
         requestTime: expect.stringMatching(/^\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/),
         messageDirection: 'IN',
-        stage: 'local',
+        stage: 'live',
         connectedAt: expect.any(Number),
         requestTimeEpoch: expect.any(Number),
         identity: { sourceIp: '127.0.0.1' },
         requestId: expect.any(String),
         domainName: `127.0.0.1:${runtime.port}`,
         connectionId: expect.stringMatching(/^[A-Za-z0-9_-]{15}=$/),
-        apiId: 'local',
+        apiId: expect.stringMatching(/^[a-z0-9]{10}$/),
       },
       body: JSON.stringify({ id: 'e1', action: 'echo' }),
       isBase64Encoded: false,
@@ -195,7 +203,7 @@ describe('the @connections management API, through the AWS SDK client', () => {
   it('accepts the stage in the path, as the AWS endpoint carries it', async () => {
     const socket = await openSocket(connectUrl());
     const connectionId = await connectionIdOf(socket);
-    const staged = new ApiGatewayManagementApiClient({ endpoint: `${runtime.httpUrl}/local`, region: 'us-east-1', credentials });
+    const staged = new ApiGatewayManagementApiClient({ endpoint: `${runtime.httpUrl}/live`, region: 'us-east-1', credentials });
     await staged.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from('"staged"') }));
     staged.destroy();
     expect(await socket.next((m) => (m as unknown) === 'staged')).toBe('staged');
@@ -256,5 +264,28 @@ describe('local-only endpoints', () => {
 
   it('answers health checks', async () => {
     expect(await (await fetch(`${runtime.httpUrl}/healthz`)).json()).toMatchObject({ status: 'ok' });
+  });
+});
+
+describe('IAM on the @connections management API', () => {
+  it('refuses an unsigned PostToConnection with 403 Missing Authentication Token, as AWS does', async () => {
+    const socket = await openSocket(connectUrl());
+    const connectionId = await connectionIdOf(socket);
+    const response = await fetch(`${runtime.httpUrl}/live/@connections/${encodeURIComponent(connectionId)}`, { method: 'POST', body: '"forged"' });
+    expect(response.status).toBe(403);
+    expect(await response.json()).toEqual({ message: 'Missing Authentication Token' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(socket.received.filter((m) => (m as unknown) === 'forged')).toEqual([]);
+    await socket.close();
+  });
+
+  it('refuses an unsigned DeleteConnection and leaves the socket open', async () => {
+    const socket = await openSocket(connectUrl());
+    const connectionId = await connectionIdOf(socket);
+    const unsigned = await fetch(`${runtime.httpUrl}/live/@connections/${encodeURIComponent(connectionId)}`, { method: 'DELETE' });
+    expect(unsigned.status).toBe(403);
+    socket.send({ id: 'still-open', action: 'echo' });
+    expect(await socket.next((m) => m.id === 'still-open')).toMatchObject({ type: 'echo' });
+    await socket.close();
   });
 });

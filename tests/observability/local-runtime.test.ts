@@ -13,7 +13,8 @@ import { openSocket } from '../support/socket-client';
 jest.setTimeout(60_000);
 
 const built = ['connect', 'disconnect', 'router', 'processor'].every((fn) => existsSync(join(REPO_ROOT, 'dist', fn, 'index.js')));
-const SERVICE = 'streamer-observed';
+// The Powertools service name is the deployment's name: `<project>-<stack>`.
+const SERVICE = 'streamer-local';
 
 type Line = Record<string, unknown>;
 
@@ -45,7 +46,7 @@ type Line = Record<string, unknown>;
   };
 
   beforeAll(async () => {
-    runtime = await startLocalRuntime({ env: { STREAMER_LOCAL_FUNCTION_LOGS: 'json', POWERTOOLS_SERVICE_NAME: SERVICE, POWERTOOLS_LOG_LEVEL: 'INFO' } });
+    runtime = await startLocalRuntime({ env: { STREAMER_LOCAL_FUNCTION_LOGS: 'json' }, stack: { logLevel: 'INFO' } });
     token = runtime.mintToken({ sub: 'alice', tenant: 'acme' });
     const socket = await openSocket(`${runtime.wsUrl}/?token=${token}`);
     socket.send({ id: 'sync-1', action: 'echo', payload: { hello: 'world' } });

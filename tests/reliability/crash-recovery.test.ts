@@ -16,15 +16,15 @@ import { waitFor } from '../support/wait-for';
 const JOBS = Number(process.env.STREAMER_CRASH_JOBS ?? 100);
 jest.setTimeout(180_000);
 
-const env = {
-  STREAMER_LOCAL_LOG_LEVEL: 'warn',
-  POWERTOOLS_LOG_LEVEL: 'ERROR',
-  // Short leases and a frequent sweep so recovery takes seconds, not minutes.
-  STREAMER_LEASE_MS: '2000',
-  STREAMER_QUEUE_LEASE_MS: '4000',
-  STREAMER_LOCAL_SWEEP_MS: '500',
-  STREAMER_RATE_LIMIT_CONNECTION: '100000/100000',
-  STREAMER_RATE_LIMIT_USER: '100000/100000',
+// A frequent sweep (the runtime's schedule) so recovery takes seconds, not minutes.
+const env = { STREAMER_LOCAL_LOG_LEVEL: 'warn', STREAMER_LOCAL_SWEEP_MS: '500', STREAMER_LOCAL_ASYNC_CONCURRENCY: '128' };
+// Short leases (stack config, as an operator would set them) and limits that never refuse the load.
+const stack = {
+  logLevel: 'ERROR',
+  leaseMs: '2000',
+  queueLeaseMs: '4000',
+  rateLimitConnection: '100000/100000',
+  rateLimitUser: '100000/100000',
 };
 
 type Message = { id?: string | null; type?: string; requestId?: string; request?: { status: string } };
@@ -40,7 +40,7 @@ function javaProcessesFor(dir: string): number {
 it(`recovers ${JOBS} jobs after SIGKILL: every request ends once, none twice`, async () => {
   const persistDir = mkdtempSync(join(tmpdir(), 'streamer-crash-'));
   try {
-    const first = await startLocalRuntime({ env, persistDir });
+    const first = await startLocalRuntime({ env, stack, persistDir });
     const token = first.mintToken({ sub: 'crash', tenant: 'acme' });
     const socket = await openSocket(`${first.wsUrl}?token=${token}`);
     for (let i = 0; i < JOBS; i++) socket.send({ id: `job-${i}`, action: 'generate_report', payload: { rows: i + 1, stepDelayMs: 400 } });
@@ -57,7 +57,7 @@ it(`recovers ${JOBS} jobs after SIGKILL: every request ends once, none twice`, a
     await new Promise((resolve) => first.process.once('exit', resolve));
     await waitFor(() => javaProcessesFor(persistDir) === 0, 10_000);
 
-    const second = await startLocalRuntime({ env, persistDir });
+    const second = await startLocalRuntime({ env, stack, persistDir });
     try {
       const watcher = await openSocket(`${second.wsUrl}?token=${second.mintToken({ sub: 'crash', tenant: 'acme' })}`);
       requestIds.forEach((requestId, i) => watcher.send({ id: `sub-${i}`, action: 'subscribe', payload: { requestId } }));

@@ -12,13 +12,9 @@ jest.setTimeout(120_000);
 let runtime: LocalRuntimeHandle;
 beforeAll(async () => {
   runtime = await startLocalRuntime({
-    env: {
-      STREAMER_LOCAL_LOG_LEVEL: 'warn',
-      POWERTOOLS_LOG_LEVEL: 'ERROR',
-      // The fuzz run measures validation, not the rate limiter.
-      STREAMER_RATE_LIMIT_CONNECTION: '100000/100000',
-      STREAMER_RATE_LIMIT_USER: '100000/100000',
-    },
+    env: { STREAMER_LOCAL_LOG_LEVEL: 'warn' },
+    // The fuzz run measures validation, not the rate limiter.
+    stack: { logLevel: 'ERROR', rateLimitConnection: '100000/100000', rateLimitUser: '100000/100000' },
   });
 });
 afterAll(() => runtime.stop());

@@ -11,7 +11,7 @@ jest.setTimeout(60_000);
 
 let runtime: LocalRuntimeHandle;
 beforeAll(async () => {
-  runtime = await startLocalRuntime({ env: { STREAMER_LOCAL_LOG_LEVEL: 'warn', POWERTOOLS_LOG_LEVEL: 'ERROR' } });
+  runtime = await startLocalRuntime({ env: { STREAMER_LOCAL_LOG_LEVEL: 'warn' }, stack: { logLevel: 'ERROR' } });
 });
 afterAll(() => runtime.stop());
 

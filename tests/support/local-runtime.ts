@@ -6,11 +6,12 @@
  *
  * The bundle is rebuilt first when it is missing or older than `local/`.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
+import { manifestWithConfig } from '../../infra/synth/manifest-with-config';
+import { type DeploymentManifest, readManifest } from '../../local/deployment';
 import { devJwtSecret, mintDevToken } from '../../local/dev-token';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
@@ -37,6 +38,12 @@ export interface LocalRuntimeOptions {
    * synthesized with it and the runtime runs that manifest.
    */
   readonly stack?: Record<string, string>;
+  /**
+   * Changes the rendered manifest before the runtime boots it (a role with a
+   * statement removed, a fixture grant added): the runtime runs whatever
+   * deployment it is given, exactly.
+   */
+  readonly editManifest?: (manifest: DeploymentManifest) => DeploymentManifest;
   /** Keep DynamoDB data in this folder (`--persist`). */
   readonly persistDir?: string;
   readonly readyTimeoutMs?: number;
@@ -51,6 +58,12 @@ export interface LocalRuntimeHandle {
   /** Everything the runtime printed so far (stdout and stderr). */
   output(): string;
   mintToken(claims: { sub: string; tenant: string; permissions?: readonly string[] }): string;
+  /** The manifest the runtime runs. */
+  readonly manifest: DeploymentManifest;
+  /** A table's physical name in that deployment (`connections` → `streamer-connections-1a2b3c4`). */
+  tableName(logical: string): string;
+  /** A function's physical name (`router` → `streamer-local-router`). */
+  functionName(logical: string): string;
   listConnections(): Promise<Array<{ connectionId: string; connectedAt: number; sourceIp: string }>>;
   /** Closes a connection from the server side through the `@connections` API. */
   dropConnection(connectionId: string): Promise<void>;
@@ -66,7 +79,10 @@ process.once('exit', () => {
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntimeHandle> {
   await ensureLocalBundle();
   const dataDir = mkdtempSync(join(tmpdir(), 'streamer-local-test-'));
-  const manifest = manifestFor(options.stack ?? {}, options.env?.STREAMER_JWT_SECRET);
+  const rendered = manifestWithConfig({ root: REPO_ROOT, config: options.stack ?? {}, jwtSecret: options.env?.STREAMER_JWT_SECRET ?? devJwtSecret() });
+  const manifest = options.editManifest ? join(dataDir, 'deployment.json') : rendered;
+  const deployed = options.editManifest ? options.editManifest(readManifest(rendered)) : readManifest(rendered);
+  if (options.editManifest) writeFileSync(manifest, JSON.stringify(deployed));
   const args = [LOCAL_BUNDLE, '--port', '0', '--manifest', manifest, ...(options.persistDir ? ['--persist', options.persistDir] : [])];
   const env = {
     ...process.env,
@@ -110,6 +126,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     ...ready,
     process: child,
     output: () => output,
+    manifest: deployed,
+    tableName: (logical) => physicalName(deployed, 'aws:dynamodb/table:Table', logical),
+    functionName: (logical) => physicalName(deployed, 'aws:lambda/function:Function', logical),
     mintToken: ({ sub, tenant, permissions }) => mintDevToken({ sub, tenant, permissions, ...(secret && { secret }) }),
     listConnections: async () => {
       const response = await fetch(`${ready.httpUrl}/_local/connections`);
@@ -128,35 +147,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       clearTimeout(timer);
     },
   };
-}
-
-/**
- * The manifest of the `local` stack rendered with this stack config: the
- * build's own when there is none, else synthesized once per distinct config
- * (cached under dist/test-manifests, re-rendered when the build is newer).
- */
-export function manifestFor(stack: Record<string, string>, jwtSecret: string | undefined): string {
-  const keys = Object.keys(stack).sort();
-  if (keys.length === 0) return DEFAULT_MANIFEST;
-  const config: Record<string, string> = Object.fromEntries(keys.map((key) => [`streamer:${key}`, stack[key]!]));
-  // A local stack file replaces the local default, which includes the development secret: name it again.
-  config['streamer:jwtSecret'] = jwtSecret ?? devJwtSecret();
-  const digest = createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16);
-  const dir = join(REPO_ROOT, 'dist', 'test-manifests');
-  const out = join(dir, `${digest}.json`);
-  if (existsSync(out) && existsSync(DEFAULT_MANIFEST) && statSync(out).mtimeMs >= statSync(DEFAULT_MANIFEST).mtimeMs) return out;
-  mkdirSync(dir, { recursive: true });
-  const stackFile = join(dir, `Pulumi.${digest}.yaml`);
-  writeFileSync(stackFile, `config:\n${Object.entries(config).map(([key, value]) => `  ${key}: ${JSON.stringify(value)}`).join('\n')}\n`);
-  const staging = join(dir, `.${digest}.${process.pid}.json`);
-  const synth = spawnSync(
-    process.execPath,
-    [join(REPO_ROOT, 'dist', 'synth', 'index.js'), '--root', REPO_ROOT, '--stack', 'local', '--stack-file', stackFile, '--out', staging],
-    { encoding: 'utf8' },
-  );
-  if (synth.status !== 0) throw new Error(`synth with ${JSON.stringify(stack)} failed:\n${synth.stdout}${synth.stderr}`);
-  renameSync(staging, out);
-  return out;
 }
 
 /**
@@ -199,4 +189,12 @@ function newestMtimes(dir: string): number[] {
     if (entry.isDirectory()) return newestMtimes(path);
     return entry.name.endsWith('.ts') ? [statSync(path).mtimeMs] : [];
   });
+}
+
+/** The physical name of the resource whose logical name is `streamer-<logical>`. */
+function physicalName(manifest: DeploymentManifest, type: string, logical: string): string {
+  const resource = manifest.resources.find((candidate) => candidate.type === type && candidate.name === `streamer-${logical}`);
+  const name = resource?.outputs.name;
+  if (typeof name !== 'string') throw new Error(`the manifest has no ${type} streamer-${logical}`);
+  return name;
 }

@@ -1,0 +1,36 @@
+/**
+ * Edits of a rendered deployment manifest, for tests that run the local
+ * runtime on a deployment that differs from the program's in one known way:
+ * a role missing one statement (to show the call that needs it is denied),
+ * or a role with one more (to exercise an API no shipped function is granted).
+ */
+import type { DeploymentManifest, ManifestResource, PolicyDocument, PolicyStatementDocument } from '../../local/deployment';
+
+const ROLE_POLICY = 'aws:iam/rolePolicy:RolePolicy';
+
+/** The role policy of the function whose logical resource name is `streamer-<fn>`. */
+function editPolicy(manifest: DeploymentManifest, fn: string, edit: (statements: PolicyStatementDocument[]) => PolicyStatementDocument[]): DeploymentManifest {
+  let found = false;
+  const resources = manifest.resources.map((resource): ManifestResource => {
+    if (resource.type !== ROLE_POLICY || resource.name !== `streamer-${fn}`) return resource;
+    found = true;
+    const document = JSON.parse(resource.inputs.policy as string) as PolicyDocument;
+    const statements = Array.isArray(document.Statement) ? [...document.Statement] : [document.Statement as PolicyStatementDocument];
+    const policy = JSON.stringify({ ...document, Statement: edit(statements) });
+    return { ...resource, inputs: { ...resource.inputs, policy }, outputs: { ...resource.outputs, policy } };
+  });
+  if (!found) throw new Error(`the manifest has no role policy streamer-${fn}`);
+  return { ...manifest, resources };
+}
+
+export function withoutStatement(manifest: DeploymentManifest, fn: string, sid: string): DeploymentManifest {
+  return editPolicy(manifest, fn, (statements) => {
+    const kept = statements.filter((statement) => statement.Sid !== sid);
+    if (kept.length === statements.length) throw new Error(`streamer-${fn}'s role has no statement ${sid}`);
+    return kept;
+  });
+}
+
+export function withStatement(manifest: DeploymentManifest, fn: string, statement: PolicyStatementDocument): DeploymentManifest {
+  return editPolicy(manifest, fn, (statements) => [...statements, statement]);
+}
