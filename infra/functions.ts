@@ -13,6 +13,7 @@ import {
   declarationOf,
   FUNCTION_NAMES,
   type FunctionName,
+  SETTING_ENV,
   type SettingName,
   TABLE_ENV,
 } from '../functions/core/function-declarations';
@@ -118,30 +119,20 @@ export function capabilityEnvironment(
   }
 }
 
-/** The stack's value of each setting, by variable. */
+/**
+ * The stack's value of each setting, by variable: every setting but the rate
+ * limits is one number under the same name in the stack config.
+ */
 export function settingEnvironment(setting: SettingName, config: StackConfig): Record<string, string> {
-  switch (setting) {
-    case 'syncThresholdMs':
-      return { [ENV.syncThresholdMs]: String(config.syncThresholdMs) };
-    case 'maxRetries':
-      return { [ENV.maxRetries]: String(config.maxRetries) };
-    case 'connectionTtlHours':
-      return { [ENV.connectionTtlHours]: String(config.connectionTtlHours) };
-    case 'requestTtlDays':
-      return { [ENV.requestTtlDays]: String(config.requestTtlDays) };
-    case 'rateLimits':
-      return {
-        [ENV.rateLimitPerConnection]: formatRateLimit(config.rateLimits.connection),
-        [ENV.rateLimitPerUser]: formatRateLimit(config.rateLimits.user),
-        [ENV.rateLimitPerTenant]: formatRateLimit(config.rateLimits.tenant),
-      };
-    case 'leaseMs':
-      return { [ENV.leaseMs]: String(config.leaseMs) };
-    case 'queueLeaseMs':
-      return { [ENV.queueLeaseMs]: String(config.queueLeaseMs) };
-    case 'cancelPollMs':
-      return { [ENV.cancelPollMs]: String(config.cancelPollMs) };
+  if (setting === 'rateLimits') {
+    return {
+      [ENV.rateLimitPerConnection]: formatRateLimit(config.rateLimits.connection),
+      [ENV.rateLimitPerUser]: formatRateLimit(config.rateLimits.user),
+      [ENV.rateLimitPerTenant]: formatRateLimit(config.rateLimits.tenant),
+    };
   }
+  const [variable] = SETTING_ENV[setting];
+  return { [variable!]: String(config[setting]) };
 }
 
 /** Variables every function reads: Powertools' (the names in `COMMON_ENV`). */

@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { FilterPattern } from '../functions/core/cloud-shapes';
+import type { FilterPattern, StreamMappingShape } from '../functions/core/cloud-shapes';
 
 /** One resource as synth writes it. */
 export interface ManifestResource {
@@ -95,19 +95,11 @@ export interface DeployedFunction {
   readonly asyncInvoke: { readonly maximumRetryAttempts: number; readonly maximumEventAgeSeconds: number };
 }
 
-export interface DeployedStreamMapping {
+/** An event source mapping as the manifest renders it: the same settings `infra/` took from the shape. */
+export interface DeployedStreamMapping extends StreamMappingShape {
   readonly functionName: string;
   readonly eventSourceArn: string;
   readonly tableName: string;
-  readonly batchSize: number;
-  readonly maximumBatchingWindowSeconds: number;
-  readonly startingPosition: 'LATEST' | 'TRIM_HORIZON';
-  readonly bisectBatchOnFunctionError: boolean;
-  readonly maximumRetryAttempts: number;
-  readonly maximumRecordAgeSeconds: number;
-  readonly parallelizationFactor: number;
-  readonly functionResponseTypes: readonly 'ReportBatchItemFailures'[];
-  readonly filterPatterns: readonly FilterPattern[];
   readonly onFailureDestinationArn?: string;
 }
 

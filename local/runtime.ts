@@ -118,9 +118,7 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
     }]);
 
     const deployment = deploymentFromManifest(readManifest(options.manifestFile), options.projectDir);
-    if (deployment.notEmulated.length > 0) {
-      log.warn(`not emulated locally (${deployment.notEmulated.length}): ${deployment.notEmulated.join(', ')}`);
-    }
+    if (deployment.notEmulated.length > 0) log.warn(`not emulated locally: ${summarizeByType(deployment.notEmulated)}`);
     const tables = await ensureDeployedTables(dynamodbClient, deployment.tables);
     const iam = new LocalIam(deployment, log.child('iam'), options.iamUsageFile);
     const dynamodbFront = await startDynamoDbGateway({
@@ -327,4 +325,15 @@ function deadLetterSink(file: DeadLetterFile, iam: LocalIam, functionName: strin
       file.record(entry);
     },
   };
+}
+
+/** `aws:cloudwatch/metricAlarm:MetricAlarm a`, `… b` → `MetricAlarm ×2 (a, b)`: one readable line at start-up. */
+function summarizeByType(resources: readonly string[]): string {
+  const byType = new Map<string, string[]>();
+  for (const entry of resources) {
+    const [type, name] = entry.split(' ') as [string, string];
+    const short = type.split(':').at(-1)!;
+    byType.set(short, [...(byType.get(short) ?? []), name]);
+  }
+  return [...byType].map(([type, names]) => `${type} ×${names.length}`).join(', ') + ' (see local/README.md)';
 }
