@@ -37,6 +37,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { Readable } from 'node:stream';
@@ -79,6 +80,8 @@ export interface LambdaContainersOptions {
   readonly functions: readonly LambdaFunctionSpec[];
   /** Most containers per function on this machine (unreserved functions); invocations past it wait. */
   readonly localConcurrencyCap: number;
+  /** Containers initialising at once per function; default: this machine's cores. */
+  readonly maxConcurrentColdStarts?: number;
   readonly log?: Logger;
   /**
    * Receives what the functions print, as CloudWatch Logs would: whole lines (each ending in `\n`),
@@ -145,6 +148,8 @@ interface FunctionPool {
   readonly idle: Container[];
   readonly queue: QueuedInvocation[];
   busy: number;
+  /** Containers initialising, not yet able to take an invocation. */
+  starting: number;
   coldStarts: number;
   readonly initMs: number[];
   readonly readyMs: number[];
@@ -170,6 +175,7 @@ export class LambdaContainers {
         idle: [],
         queue: [],
         busy: 0,
+        starting: 0,
         coldStarts: 0,
         initMs: [],
         readyMs: [],
@@ -286,12 +292,18 @@ export class LambdaContainers {
     this.pump(pool);
   }
 
-  /** Hands queued invocations to idle containers, starting new ones while the function may. */
+  /**
+   * Hands queued invocations to idle containers, and starts containers while
+   * invocations wait and the function may have more. A starting container is
+   * bound to no invocation: whichever container is free first takes the next
+   * one, so a burst is served by warm containers as they free up instead of
+   * waiting on cold starts it did not need. At most `maxConcurrentColdStarts`
+   * containers initialise at once (this machine's cores): Lambda starts its
+   * containers on a fleet, here they all share these cores.
+   */
   private pump(pool: FunctionPool): void {
-    const capacity = Math.min(pool.spec.reservedConcurrency ?? Number.POSITIVE_INFINITY, this.options.localConcurrencyCap);
-    while (!this.stopped && pool.queue.length > 0) {
-      const container = pool.idle.pop() ?? (pool.containers.size < capacity ? this.startContainer(pool) : undefined);
-      if (!container) return;
+    while (!this.stopped && pool.queue.length > 0 && pool.idle.length > 0) {
+      const container = pool.idle.pop()!;
       const next = pool.queue.shift()!;
       pool.busy += 1;
       const run = this.runOn(pool, container, next.event).then((outcome) => {
@@ -301,21 +313,53 @@ export class LambdaContainers {
         this.pump(pool);
         next.settle(outcome);
       });
-      this.inFlight.add(run);
-      void run.finally(() => this.inFlight.delete(run));
+      this.track(run);
+    }
+    const capacity = Math.min(pool.spec.reservedConcurrency ?? Number.POSITIVE_INFINITY, this.options.localConcurrencyCap);
+    const coldStartLimit = this.options.maxConcurrentColdStarts ?? Math.max(1, availableParallelism());
+    while (
+      !this.stopped &&
+      pool.queue.length > pool.starting &&
+      pool.containers.size < capacity &&
+      pool.starting < coldStartLimit
+    ) {
+      this.startContainer(pool);
     }
   }
 
-  private startContainer(pool: FunctionPool): Container {
+  private track(run: Promise<unknown>): void {
+    this.inFlight.add(run);
+    void run.finally(() => this.inFlight.delete(run));
+  }
+
+  private startContainer(pool: FunctionPool): void {
     const container = new Container(this.script, pool.identity, pool.spec, this.options.onOutput ?? printOutput);
     pool.containers.add(container);
     pool.coldStarts += 1;
+    pool.starting += 1;
     container.exited.then(() => {
       pool.containers.delete(container);
       const at = pool.idle.indexOf(container);
       if (at >= 0) pool.idle.splice(at, 1);
     });
-    return container;
+    const init = withTimeout(container.ready, INIT_LIMIT_MS + pool.spec.timeoutSeconds * 1000).then(async (result) => {
+      pool.starting -= 1;
+      if (result !== undefined && result.ok) {
+        pool.initMs.push(result.initMs);
+        pool.readyMs.push(result.readyMs);
+        this.log.debug(`${pool.spec.name} cold start: ready in ${result.readyMs.toFixed(1)} ms, init ${result.initMs.toFixed(1)} ms`);
+        if (!this.stopped) pool.idle.push(container);
+      } else {
+        await container.terminate();
+        // As on Lambda, a failed init fails the invocation that was waiting for it.
+        const error = result?.error ?? { errorType: 'Sandbox.Timedout', errorMessage: `Init timed out after ${INIT_LIMIT_MS / 1000} seconds`, trace: [] };
+        const waiting = pool.queue.shift();
+        this.log.warn(`${pool.spec.name} init failed: ${error.errorType}: ${error.errorMessage}`);
+        waiting?.settle({ ok: false, requestId: randomUUID(), error });
+      }
+      this.pump(pool);
+    });
+    this.track(init);
   }
 
   private async runOn(pool: FunctionPool, container: Container, event: unknown): Promise<InvocationOutcome> {
@@ -326,18 +370,6 @@ export class LambdaContainers {
       errorMessage: `Task timed out after ${timeoutSeconds.toFixed(2)} seconds`,
       trace: [],
     };
-    if (!container.initialised) {
-      const init = await withTimeout(container.ready, INIT_LIMIT_MS + timeoutSeconds * 1000);
-      if (init === undefined || !init.ok) {
-        await container.terminate();
-        const error = init?.error ?? timedOut;
-        this.log.warn(`${name} ${requestId} init failed: ${error.errorType}: ${error.errorMessage}`);
-        return { ok: false, requestId, error };
-      }
-      pool.initMs.push(init.initMs);
-      pool.readyMs.push(init.readyMs);
-      this.log.debug(`${name} cold start: ready in ${init.readyMs.toFixed(1)} ms, init ${init.initMs.toFixed(1)} ms`);
-    }
     const started = Date.now();
     const deadline = started + timeoutSeconds * 1000;
     const reply = await withTimeout(container.invoke({ type: 'invoke', requestId, event, deadline }), deadline - Date.now());
