@@ -5,11 +5,18 @@
  * in Prometheus text; `GET /_local/metrics` as JSON), and the `/_local/*`
  * inspection routes.
  * None of them exists on AWS and no function relies on them.
+ *
+ * None sends CORS headers: the dashboard is served from this origin, and
+ * any other page the developer visits must not read a token or the list of
+ * connections. `/dev-token` and `/_local/*` also refuse requests a browser
+ * marks as cross-origin (`Origin` of another origin, `Sec-Fetch-Site:
+ * cross-site`) and requests whose `Host` is not this runtime's (a DNS
+ * rebinding page is "same origin" to the browser, but names its own host).
  */
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
-import { mintDevToken } from './dev-token';
+import { CUSTOM_SECRET_MESSAGE, DevTokenClaimsError, mintDevToken } from './dev-token';
 import type { DeadLetterFile } from './dead-letters';
 import type { EmfMetrics } from './emf-metrics';
 import { sendJson } from './http-responses';
@@ -23,6 +30,10 @@ export interface LocalEndpointsContext {
   readonly dashboardDir: string;
   /** `ws://host:port`, for `/dev-token` answers. */
   readonly wsUrl: () => string;
+  /** `http://host:port`: the runtime's own origin, the only one `/dev-token` and `/_local/*` answer. */
+  readonly httpUrl: string;
+  /** False when the runtime verifies tokens with a secret of your own: `/dev-token` then answers 403. */
+  readonly devTokens: boolean;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -40,8 +51,7 @@ const CONTENT_TYPES: Record<string, string> = {
 
 const LOCAL_CONNECTION_PATH = /^\/_local\/connections\/([^/]+)$/;
 
-/** Loopback-only development routes may be fetched by a dashboard served from another dev server. */
-const OPEN_CORS = { 'Access-Control-Allow-Origin': '*' };
+const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
 
 /** Answers a local route; false when the path is not one. */
 export function handleLocalEndpoint(
@@ -50,10 +60,14 @@ export function handleLocalEndpoint(
   response: ServerResponse,
   url: URL,
 ): boolean {
+  const guarded = url.pathname === '/dev-token' || url.pathname.startsWith('/_local/');
+  if (guarded && !isSameOrigin(request, context.httpUrl)) {
+    sendJson(response, 403, { message: `${url.pathname} answers only pages of this runtime's own origin (${new URL(context.httpUrl).origin})` });
+    return true;
+  }
   const closing = LOCAL_CONNECTION_PATH.exec(url.pathname);
   if (closing && request.method === 'DELETE') {
     // The runtime's own way to drop a client (tests, the dashboard's operator): `@connections` answers only a function's signed calls.
-    // No CORS headers: a page from another origin cannot pass DELETE's preflight.
     if (!context.gateway.disconnect(decodeURIComponent(closing[1]!))) sendJson(response, 410, { message: 'Connection is gone' });
     else response.writeHead(204).end();
     return true;
@@ -61,7 +75,7 @@ export function handleLocalEndpoint(
   if (request.method !== 'GET' && request.method !== 'HEAD') return false;
   switch (url.pathname) {
     case '/healthz':
-      sendJson(response, 200, { status: 'ok', connections: context.gateway.list().length }, OPEN_CORS);
+      sendJson(response, 200, { status: 'ok', connections: context.gateway.list().length });
       return true;
     case '/dev-token':
       devToken(context, response, url.searchParams);
@@ -71,20 +85,19 @@ export function handleLocalEndpoint(
         response,
         200,
         context.gateway.list().map(({ connectionId, connectedAt, sourceIp }) => ({ connectionId, connectedAt, sourceIp })),
-        OPEN_CORS,
       );
       return true;
     case '/metrics': {
       const text = context.metrics.prometheus();
-      response.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...OPEN_CORS });
+      response.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
       response.end(request.method === 'HEAD' ? undefined : text);
       return true;
     }
     case '/_local/metrics':
-      sendJson(response, 200, { series: context.metrics.summaries(url.searchParams.get('name') ?? undefined) }, OPEN_CORS);
+      sendJson(response, 200, { series: context.metrics.summaries(url.searchParams.get('name') ?? undefined) });
       return true;
     case '/_local/dead-letters':
-      sendJson(response, 200, context.deadLetters.list(), OPEN_CORS);
+      sendJson(response, 200, context.deadLetters.list());
       return true;
     default:
       return serveDashboard(context.dashboardDir, request, response, url.pathname);
@@ -92,18 +105,45 @@ export function handleLocalEndpoint(
 }
 
 function devToken(context: LocalEndpointsContext, response: ServerResponse, query: URLSearchParams): void {
-  const sub = query.get('sub')?.trim() || 'dev-user';
-  const tenant = query.get('tenant')?.trim() || 'dev-tenant';
-  const permissionsParam = query.get('permissions');
-  const permissions = permissionsParam === null ? undefined : permissionsParam.split(',').map((p) => p.trim()).filter(Boolean);
-  const ttl = query.get('ttl');
-  const expiresInSeconds = ttl === null ? undefined : Number(ttl);
-  if (expiresInSeconds !== undefined && (!Number.isInteger(expiresInSeconds) || expiresInSeconds <= 0)) {
-    sendJson(response, 400, { message: 'ttl must be a positive integer number of seconds' }, OPEN_CORS);
+  if (!context.devTokens) {
+    sendJson(response, 403, { message: CUSTOM_SECRET_MESSAGE });
     return;
   }
-  const token = mintDevToken({ sub, tenant, permissions, expiresInSeconds });
-  sendJson(response, 200, { token, wsUrl: `${context.wsUrl()}?token=${token}` }, OPEN_CORS);
+  const permissionsParam = query.get('permissions');
+  const ttl = query.get('ttl');
+  try {
+    const token = mintDevToken({
+      sub: query.get('sub')?.trim() || 'dev-user',
+      tenant: query.get('tenant')?.trim() || 'dev-tenant',
+      permissions: permissionsParam === null ? undefined : permissionsParam.split(',').map((p) => p.trim()).filter(Boolean),
+      // Number('') is 0 and Number('1e3') 1000: the text must be digits to be a lifetime.
+      expiresInSeconds: ttl === null ? undefined : /^\d{1,9}$/.test(ttl) ? Number(ttl) : Number.NaN,
+    });
+    sendJson(response, 200, { token, wsUrl: `${context.wsUrl()}?token=${token}` });
+  } catch (error) {
+    if (!(error instanceof DevTokenClaimsError)) throw error;
+    sendJson(response, 400, { message: error.message });
+  }
+}
+
+/**
+ * A browser names the page behind a request in `Origin` (cross-origin and
+ * non-GET requests) and `Sec-Fetch-Site`; tools like curl send neither and
+ * pass. `Host` must name this runtime too, which defeats DNS rebinding.
+ */
+function isSameOrigin(request: IncomingMessage, httpUrl: string): boolean {
+  const own = new URL(httpUrl);
+  const hosts = new Set([own.host]);
+  if (LOOPBACK_NAMES.includes(own.hostname)) for (const name of LOOPBACK_NAMES) hosts.add(`${name}:${own.port}`);
+  const host = request.headers.host?.toLowerCase();
+  if (host === undefined || !hosts.has(host)) return false;
+  // `same-site` is another port or subdomain: still another origin.
+  const fetchSite = request.headers['sec-fetch-site'];
+  if (fetchSite !== undefined && fetchSite !== 'same-origin' && fetchSite !== 'none') return false;
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  // `Origin: null` (sandboxed frames, file: pages) is another origin too.
+  return origin.toLowerCase() === `${own.protocol}//${host}`;
 }
 
 function serveDashboard(dashboardDir: string, request: IncomingMessage, response: ServerResponse, pathname: string): boolean {

@@ -10,7 +10,7 @@
  *
  * SIGINT/SIGTERM close every socket with 1001, stop the pollers and DynamoDB Local.
  */
-import { mintDevToken } from './dev-token';
+import { CUSTOM_SECRET_MESSAGE, mintDevToken, usesDevelopmentSecret } from './dev-token';
 import { JavaMissingError } from './dynamodb-local';
 import { DeploymentManifestError } from './deployment';
 import { UnresolvedSecretError } from './function-environment';
@@ -32,8 +32,7 @@ async function main(): Promise<void> {
   log.info(`starting Streamer locally (${options.persistDir ? `tables persisted in ${options.persistDir}` : 'tables in memory'})`);
   const runtime = await bootLocalRuntime(options, log);
 
-  const token = mintDevToken({ sub: 'dev-user', tenant: 'dev-tenant' });
-  const banner = [
+  const header = [
     '',
     `  Streamer is running locally (ready in ${(runtime.startupMs / 1000).toFixed(1)} s)`,
     '',
@@ -41,17 +40,10 @@ async function main(): Promise<void> {
     `  Dashboard     ${runtime.httpUrl}/`,
     `  DynamoDB      ${runtime.dynamodbEndpoint}`,
     '',
-    '  Development token (sub dev-user, tenant dev-tenant, valid 24 h):',
-    `  ${token}`,
-    '',
-    `  Try:  npx wscat -c "${runtime.wsUrl}?token=${token}"`,
-    `        then send {"id":"1","action":"ping"}`,
-    `  More tokens: ${runtime.httpUrl}/dev-token?sub=alice&tenant=acme`,
-    '',
-    '  !! This token is signed with the DEVELOPMENT secret (STREAMER_JWT_SECRET or its documented default).',
-    '  !! Deployed stacks verify tokens with the keys in stack config; development tokens do not work there.',
-    '',
   ];
+  // A token signed with a secret of your own is your issuer's to mint, not this banner's.
+  const tokenLines = usesDevelopmentSecret(process.env) ? developmentTokenLines(runtime) : [`  ${CUSTOM_SECRET_MESSAGE}`, ''];
+  const banner = [...header, ...tokenLines];
   process.stdout.write(`${banner.join('\n')}\n`);
   process.stdout.write(
     `STREAMER_READY ${JSON.stringify({ wsUrl: runtime.wsUrl, httpUrl: runtime.httpUrl, port: runtime.port, dynamodbEndpoint: runtime.dynamodbEndpoint })}\n`,
@@ -85,3 +77,19 @@ main().catch((error: unknown) => {
   if (!known && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   process.exit(1);
 });
+
+function developmentTokenLines(runtime: { wsUrl: string; httpUrl: string }): string[] {
+  const token = mintDevToken({ sub: 'dev-user', tenant: 'dev-tenant' });
+  return [
+    '  Development token (sub dev-user, tenant dev-tenant, valid 24 h):',
+    `  ${token}`,
+    '',
+    `  Try:  npx wscat -c "${runtime.wsUrl}?token=${token}"`,
+    `        then send {"id":"1","action":"ping"}`,
+    `  More tokens: ${runtime.httpUrl}/dev-token?sub=alice&tenant=acme`,
+    '',
+    '  !! This token is signed with the DEVELOPMENT secret (STREAMER_JWT_SECRET unset or its documented default).',
+    '  !! Deployed stacks verify tokens with the keys in stack config; development tokens do not work there.',
+    '',
+  ];
+}

@@ -26,7 +26,8 @@ import { WEBSOCKET_LIMITS } from '../functions/core/aws-limits';
 import { handleConnectionsApi, isConnectionsPath } from './connections-api';
 import { DeadLetterFile, type DeadLetterSink } from './dead-letters';
 import { deploymentFromManifest, type LocalDeployment, readManifest, routeTarget } from './deployment';
-import { devJwtSecret } from './dev-token';
+import { devJwtSecret, usesDevelopmentSecret } from './dev-token';
+import { answerClientError } from './http-client-errors';
 import { startDynamoDbGateway } from './dynamodb-gateway';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { EmfMetrics } from './emf-metrics';
@@ -92,6 +93,7 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
     let handleRequest: (request: IncomingMessage, response: ServerResponse) => void = (_request, response) =>
       sendJson(response, 503, { message: 'Streamer local runtime is starting' });
     const server = createServer((request, response) => handleRequest(request, response));
+    server.on('clientError', answerClientError);
     const [listening, starting] = await Promise.allSettled([
       listen(server, options.port, options.host),
       startDynamoDbLocal({ persistDir: options.persistDir, log: log.child('dynamodb') }),
@@ -178,7 +180,15 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
       const url = new URL(request.url ?? '/', httpUrl);
       if (isConnectionsPath(url.pathname)) return handleConnectionsApi(gateway, request, response, url.pathname, { iam, api: deployment.api, region: deployment.region, accountId: deployment.accountId });
       if (isInvokePath(url.pathname)) return handleInvokeApi(functions, request, response, url.pathname, { iam, region: deployment.region, accountId: deployment.accountId });
-      const context = { gateway, deadLetters, metrics, dashboardDir: options.dashboardDir, wsUrl: () => wsUrl };
+      const context = {
+        gateway,
+        deadLetters,
+        metrics,
+        dashboardDir: options.dashboardDir,
+        wsUrl: () => wsUrl,
+        httpUrl,
+        devTokens: usesDevelopmentSecret(process.env),
+      };
       if (handleLocalEndpoint(context, request, response, url)) return;
       sendJson(response, 404, { message: 'Not Found' });
     };

@@ -4,8 +4,10 @@
  * Prints a development token for the local runtime (HS256 with
  * `STREAMER_JWT_SECRET` or the documented development default). Deployed
  * stacks verify tokens with the keys in stack config, never this secret.
+ * With `STREAMER_JWT_SECRET` set to a secret of your own it refuses (exit 2):
+ * such tokens come from your own issuer.
  */
-import { mintDevToken } from './dev-token';
+import { CUSTOM_SECRET_MESSAGE, mintDevToken, usesDevelopmentSecret } from './dev-token';
 
 const USAGE = 'usage: npm run token -- --sub <user> --tenant <tenant> [--permissions a,b] [--ttl <seconds>]';
 
@@ -29,8 +31,8 @@ function parse(argv: readonly string[]): Record<string, string> {
 
 try {
   const flags = parse(process.argv.slice(2));
+  if (!usesDevelopmentSecret(process.env)) throw new Error(CUSTOM_SECRET_MESSAGE);
   const ttl = flags.ttl === undefined ? undefined : Number(flags.ttl);
-  if (ttl !== undefined && (!Number.isInteger(ttl) || ttl <= 0)) throw new Error('--ttl must be a positive integer (seconds)');
   const token = mintDevToken({
     sub: flags.sub?.trim() || 'dev-user',
     tenant: flags.tenant?.trim() || 'dev-tenant',

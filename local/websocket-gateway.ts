@@ -13,6 +13,16 @@
  * `maxMessageBytes` is refused, and longer data goes out in frames of at most
  * `maxFrameBytes`, as API Gateway sends it. An idle connection is closed
  * after `idleTimeoutMs`, every connection after `maxConnectionDurationMs`.
+ *
+ * Local limits of one process standing in for a fleet ({@link LOCAL_GATEWAY_LIMITS}):
+ * a connection whose client stops reading is closed with 1013 once its send
+ * buffer would pass `sendBufferBytes`; each connection has at most
+ * `maxInFlightPerConnection` `$default` invocations running, later frames wait
+ * in its own bounded queue (so a flood waits behind itself, not in front of
+ * other connections), and a frame past that queue is throttled as API Gateway
+ * throttles: a `{"message":"Too Many Requests",…}` frame, connection open.
+ * Every connection whose `$connect` succeeded gets exactly one `$disconnect`,
+ * however its socket ends.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -26,10 +36,41 @@ import {
   gatewayId,
   headerValue,
   messageEvent,
+  type WebSocketEvent,
 } from './api-gateway-events';
 import type { LambdaContainers } from './lambda-containers';
 import { describeError, type Logger, silentLogger } from './log';
 import { FrameSizeInspector } from './websocket-frame-limit';
+
+/**
+ * Limits that exist only because one process emulates API Gateway's fleet:
+ * AWS buffers and throttles somewhere we cannot see, this process must not
+ * let one client take its memory or its function containers.
+ */
+export const LOCAL_GATEWAY_LIMITS = {
+  /**
+   * Data waiting to reach one client (`socket.bufferedAmount`: what the socket
+   * and `ws` have queued): 1 MiB, eight full 128 KB messages. A `@connections`
+   * post that would pass it closes the connection with {@link SEND_BUFFER_FULL_CLOSE_CODE}.
+   */
+  sendBufferBytes: 1024 * 1024,
+  /** After that close, how long a client that still does not read keeps its socket before it is cut. */
+  closeGraceMs: 5_000,
+  /** `$default` invocations running at once for one connection; the next frames wait in its queue. */
+  maxInFlightPerConnection: 8,
+  /** Frames one connection may have waiting; past it a frame is throttled ("Too Many Requests"). */
+  maxQueuedFramesPerConnection: 256,
+  /** Bytes of those waiting frames (2 MiB: 16 full messages). */
+  maxQueuedBytesPerConnection: 2 * 1024 * 1024,
+} as const;
+
+/**
+ * Close code for a client that does not read what it is sent: 1013 "Try Again
+ * Later" (RFC 6455 §7.4.1, IANA registry). The client SDK reconnects after
+ * any close it did not ask for except a refused handshake, so it comes back
+ * and resubscribes.
+ */
+export const SEND_BUFFER_FULL_CLOSE_CODE = 1013;
 
 /** The gateway's limits; size limits default to API Gateway's, which no stack can change. */
 export interface WebSocketLimits {
@@ -39,6 +80,16 @@ export interface WebSocketLimits {
   readonly maxMessageBytes?: number;
   readonly idleTimeoutMs: number;
   readonly maxConnectionDurationMs: number;
+  /** Default `LOCAL_GATEWAY_LIMITS.sendBufferBytes`. */
+  readonly sendBufferBytes?: number;
+  /** Default `LOCAL_GATEWAY_LIMITS.closeGraceMs`. */
+  readonly closeGraceMs?: number;
+  /** Default `LOCAL_GATEWAY_LIMITS.maxInFlightPerConnection`. */
+  readonly maxInFlightPerConnection?: number;
+  /** Default `LOCAL_GATEWAY_LIMITS.maxQueuedFramesPerConnection`. */
+  readonly maxQueuedFramesPerConnection?: number;
+  /** Default `LOCAL_GATEWAY_LIMITS.maxQueuedBytesPerConnection`. */
+  readonly maxQueuedBytesPerConnection?: number;
 }
 
 /** The function each route integrates with (physical name or ARN), as the API's integrations name them. */
@@ -63,6 +114,10 @@ export interface ConnectionDescription {
   readonly lastActiveAt: number;
   readonly sourceIp: string;
   readonly userAgent?: string;
+  /** Bytes sent to the client that it has not taken yet (`socket.bufferedAmount`). */
+  readonly bufferedBytes: number;
+  /** Frames waiting for one of the connection's `$default` slots. */
+  readonly queuedFrames: number;
 }
 
 export type PostOutcome = 'sent' | 'gone' | 'too-large';
@@ -77,6 +132,13 @@ interface LiveConnection {
   closeCode?: number;
   /** A frame broke the frame limit: what `ws` still parses after that is never routed. */
   refused?: boolean;
+  /** The send buffer overflowed: nothing more is sent, the close is under way. */
+  overflowed?: boolean;
+  /** `$default` invocations running for this connection. */
+  inFlight: number;
+  /** Frames waiting for a slot, oldest first. */
+  readonly backlog: Array<{ readonly event: WebSocketEvent; readonly bytes: number }>;
+  backlogBytes: number;
 }
 
 const GOING_AWAY = 1001;
@@ -89,12 +151,21 @@ export class WebSocketGateway {
   private readonly log: Logger;
   private readonly maxFrameBytes: number;
   private readonly maxMessageBytes: number;
+  private readonly local: { -readonly [K in keyof typeof LOCAL_GATEWAY_LIMITS]: number };
   private closed = false;
 
   constructor(private readonly options: WebSocketGatewayOptions) {
     this.log = options.log ?? silentLogger;
     this.maxFrameBytes = options.limits.maxFrameBytes ?? WEBSOCKET_LIMITS.maxFrameBytes;
     this.maxMessageBytes = options.limits.maxMessageBytes ?? WEBSOCKET_LIMITS.maxMessageBytes;
+    const { limits } = options;
+    this.local = {
+      sendBufferBytes: limits.sendBufferBytes ?? LOCAL_GATEWAY_LIMITS.sendBufferBytes,
+      closeGraceMs: limits.closeGraceMs ?? LOCAL_GATEWAY_LIMITS.closeGraceMs,
+      maxInFlightPerConnection: limits.maxInFlightPerConnection ?? LOCAL_GATEWAY_LIMITS.maxInFlightPerConnection,
+      maxQueuedFramesPerConnection: limits.maxQueuedFramesPerConnection ?? LOCAL_GATEWAY_LIMITS.maxQueuedFramesPerConnection,
+      maxQueuedBytesPerConnection: limits.maxQueuedBytesPerConnection ?? LOCAL_GATEWAY_LIMITS.maxQueuedBytesPerConnection,
+    };
     this.server = new WebSocketServer({
       noServer: true,
       // `ws` bounds whole messages (fragments summed) and fails them with 1009 itself;
@@ -129,6 +200,13 @@ export class WebSocketGateway {
     const connection = this.connections.get(connectionId);
     if (!connection || connection.socket.readyState !== WebSocket.OPEN) return 'gone';
     if (data.length > this.maxMessageBytes) return 'too-large';
+    if (connection.overflowed) return 'gone';
+    if (connection.socket.bufferedAmount + data.length > this.local.sendBufferBytes) {
+      // Checked before sending, so what waits for this client never passes the bound. The router
+      // reads 'gone' as 410 and prunes the connection, which is what it is about to be.
+      this.closeSlowReader(connection);
+      return 'gone';
+    }
     // Sent back to back in one turn of the event loop, so no other message can interleave its frames.
     const slices = frameSlices(data, this.maxFrameBytes);
     slices.forEach((slice, index) => connection.socket.send(slice, { binary: false, fin: index === slices.length - 1 }));
@@ -164,7 +242,12 @@ export class WebSocketGateway {
   }
 
   private async connect(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    // Node's HTTP server stops listening for errors on a socket it hands to 'upgrade': without
+    // this, a client resetting the connection while $connect runs would crash the runtime.
+    socket.on('error', (error: Error) => this.log.debug(`handshake socket: ${describeError(error)}`));
     if (this.closed) return refuse(socket, 503, 'Service Unavailable');
+    // API Gateway answers a request that is no WebSocket handshake itself; $connect never sees it.
+    if (!isWebSocketHandshake(request)) return refuse(socket, 400, JSON.stringify({ message: 'Bad Request' }));
     let socketGone = false;
     socket.once('close', () => (socketGone = true));
     const url = new URL(request.url ?? '/', 'http://localhost');
@@ -192,14 +275,31 @@ export class WebSocketGateway {
       this.log.info(`connect ${facts.connectionId} refused ${status}`);
       return refuse(socket, status, typeof response.body === 'string' ? response.body : '');
     }
-    if (socketGone || this.closed) {
-      // The client left while $connect ran: API Gateway still tells $disconnect.
+    // $connect succeeded: API Gateway owes this connection exactly one $disconnect, however the
+    // socket ends. Until accept() takes over, that is this function's job.
+    let accepted = false;
+    const leftDuringHandshake = (): void => {
+      if (accepted) return;
+      accepted = true;
+      this.log.info(`disconnect ${facts.connectionId} 1006 Client left during connect`);
       this.track(this.options.functions.invoke(this.options.routes.disconnect, disconnectEvent(facts, 1006, 'Client left during connect')));
-      return;
+    };
+    // A client that half-closed (FIN) is no longer readable but not yet 'close'd; `ws` would
+    // destroy such a socket without calling back, so it is caught here or by the 'close' below.
+    if (socketGone || this.closed || socket.destroyed || !socket.readable || !socket.writable) {
+      socket.destroy();
+      return leftDuringHandshake();
     }
+    socket.once('close', leftDuringHandshake);
     const protocol = Object.entries(response.headers ?? {}).find(([name]) => name.toLowerCase() === 'sec-websocket-protocol')?.[1];
     if (typeof protocol === 'string') this.chosenProtocols.set(request, protocol);
-    this.server.handleUpgrade(request, socket, head, (ws) => this.accept(ws, facts, socket));
+    // Every way `ws` can fail the upgrade from here destroys the socket, which fires 'close'.
+    this.server.handleUpgrade(request, socket, head, (ws) => {
+      if (accepted) return void ws.terminate();
+      accepted = true;
+      socket.off('close', leftDuringHandshake);
+      this.accept(ws, facts, socket);
+    });
   }
 
   private accept(socket: WebSocket, facts: ConnectionFacts, raw: Duplex): void {
@@ -212,6 +312,9 @@ export class WebSocketGateway {
         connection.closeReason = 'Connection duration exceeded';
         socket.close(GOING_AWAY, 'Going away');
       }, limits.maxConnectionDurationMs),
+      inFlight: 0,
+      backlog: [],
+      backlogBytes: 0,
     };
     this.connections.set(facts.connectionId, connection);
     this.touch(connection);
@@ -253,22 +356,67 @@ export class WebSocketGateway {
 
   private route(connection: LiveConnection, data: Buffer, isBinary: boolean): void {
     const event = messageEvent(connection.facts, data, isBinary);
-    // API Gateway invokes the integration per message, concurrently: no ordering between frames.
-    const work = this.options.functions.invoke(this.options.routes.default, event).then((outcome) => {
-      if (outcome.ok) return;
-      // What API Gateway sends a client when the integration fails.
-      this.post(
-        connection.facts.connectionId,
-        Buffer.from(
-          JSON.stringify({
-            message: 'Internal server error',
-            connectionId: connection.facts.connectionId,
-            requestId: event.requestContext.requestId,
-          }),
-        ),
-      );
-    });
+    if (connection.inFlight < this.local.maxInFlightPerConnection) return this.dispatch(connection, event);
+    const full =
+      connection.backlog.length >= this.local.maxQueuedFramesPerConnection ||
+      connection.backlogBytes + data.length > this.local.maxQueuedBytesPerConnection;
+    if (full) {
+      // What API Gateway sends for a throttled message; the connection stays open.
+      this.log.debug(`throttled a frame of ${connection.facts.connectionId}: ${connection.backlog.length} frames already wait`);
+      this.postGatewayError(connection, 'Too Many Requests', event.requestContext.requestId);
+      return;
+    }
+    connection.backlog.push({ event, bytes: data.length });
+    connection.backlogBytes += data.length;
+  }
+
+  /**
+   * API Gateway invokes the integration per message, concurrently. Here at most
+   * `maxInFlightPerConnection` per connection run at once and the rest wait in
+   * that connection's queue: the containers' own queue is first come first
+   * served, so without this one connection's flood would queue in front of
+   * everyone else's frames.
+   */
+  private dispatch(connection: LiveConnection, event: WebSocketEvent): void {
+    connection.inFlight += 1;
+    const work = this.options.functions
+      .invoke(this.options.routes.default, event)
+      .then((outcome) => {
+        // What API Gateway sends a client when the integration fails.
+        if (!outcome.ok) this.postGatewayError(connection, 'Internal server error', event.requestContext.requestId);
+      })
+      .finally(() => {
+        connection.inFlight -= 1;
+        const next = connection.backlog.shift();
+        if (next === undefined) return;
+        connection.backlogBytes -= next.bytes;
+        // Frames a client sent before it left still reach $default, as on AWS; not after a shutdown.
+        if (this.closed) return void connection.backlog.splice(0);
+        this.dispatch(connection, next.event);
+      });
     this.track(work);
+  }
+
+  private postGatewayError(connection: LiveConnection, message: string, requestId: string): void {
+    const { connectionId } = connection.facts;
+    this.post(connectionId, Buffer.from(JSON.stringify({ message, connectionId, requestId })));
+  }
+
+  /**
+   * The client stopped reading: queue nothing more, send the close frame after
+   * what is already buffered (a client that reads again sees the code), and
+   * cut the socket if it still does not read within `closeGraceMs`.
+   */
+  private closeSlowReader(connection: LiveConnection): void {
+    if (connection.overflowed) return;
+    connection.overflowed = true;
+    connection.closeCode = SEND_BUFFER_FULL_CLOSE_CODE;
+    connection.closeReason = 'Send buffer full: the client does not read';
+    const { connectionId } = connection.facts;
+    this.log.info(`closing ${connectionId}: over ${this.local.sendBufferBytes} bytes wait for the client to read`);
+    connection.socket.close(SEND_BUFFER_FULL_CLOSE_CODE, 'Send buffer full');
+    const cut = setTimeout(() => connection.socket.terminate(), this.local.closeGraceMs);
+    connection.socket.once('close', () => clearTimeout(cut));
   }
 
   private touch(connection: LiveConnection): void {
@@ -293,7 +441,23 @@ function describe(connection: LiveConnection): ConnectionDescription {
     lastActiveAt: connection.lastActiveAt,
     sourceIp: connection.facts.sourceIp,
     ...(connection.facts.userAgent !== undefined && { userAgent: connection.facts.userAgent }),
+    bufferedBytes: connection.socket.bufferedAmount,
+    queuedFrames: connection.backlog.length,
   };
+}
+
+/** What `ws` would refuse with 400 (RFC 6455 §4.2.1), checked before $connect runs. */
+function isWebSocketHandshake(request: IncomingMessage): boolean {
+  const key = headerValue(request.headers, 'sec-websocket-key');
+  const version = headerValue(request.headers, 'sec-websocket-version');
+  const upgrade = headerValue(request.headers, 'upgrade');
+  return (
+    request.method === 'GET' &&
+    upgrade?.toLowerCase() === 'websocket' &&
+    key !== undefined &&
+    /^[+/0-9A-Za-z]{22}==$/.test(key) &&
+    (version === '8' || version === '13')
+  );
 }
 
 function closeReasonFor(code: number): string {

@@ -10,6 +10,7 @@ import {
   GoneException,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { WEBSOCKET_LIMITS } from '../../functions/core/aws-limits';
@@ -264,6 +265,30 @@ describe('local-only endpoints', () => {
 
   it('answers health checks', async () => {
     expect(await (await fetch(`${runtime.httpUrl}/healthz`)).json()).toMatchObject({ status: 'ok' });
+  });
+
+  it('refuse /dev-token to a page of another origin, with no CORS header', async () => {
+    const response = await fetch(`${runtime.httpUrl}/dev-token`, { headers: { origin: 'https://evil.example' } });
+    expect(response.status).toBe(403);
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('the runtime’s HTTP server', () => {
+  it('answers an upgrade with a 100 KB Authorization header with 431, not a reset', async () => {
+    const { port } = new URL(runtime.httpUrl);
+    const socket = createConnection(Number(port), '127.0.0.1');
+    const answer = new Promise<string>((resolve) => {
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+      socket.on('error', () => undefined);
+      socket.once('close', () => resolve(text));
+    });
+    socket.write(
+      `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n` +
+        `Sec-WebSocket-Version: 13\r\nAuthorization: Bearer ${'a'.repeat(100 * 1024)}\r\n\r\n`,
+    );
+    expect(await answer).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n[^]*"message":"Request Header Fields Too Large"/);
   });
 });
 

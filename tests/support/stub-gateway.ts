@@ -7,13 +7,15 @@
  * text message `{ id, action: 'echo', payload }`, answers through
  * `@connections` (the gateway's `post`) with `{ id, type: 'result', success:
  * true, data: payload }`, as the real router's `echo` does; `$disconnect`
- * records the close code.
+ * records the close code. Options slow `$connect` down (handshake races),
+ * hold `$default` invocations until released (queueing and fairness), and
+ * override the gateway's limits.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WebSocketEvent } from '../../local/api-gateway-events';
 import type { InvocationOutcome } from '../../local/lambda-containers';
-import { WebSocketGateway } from '../../local/websocket-gateway';
+import { type WebSocketLimits, WebSocketGateway } from '../../local/websocket-gateway';
 import { waitFor } from './wait-for';
 
 export interface StubGateway {
@@ -23,20 +25,41 @@ export interface StubGateway {
   readonly messages: WebSocketEvent[];
   /** `disconnectStatusCode` of every `$disconnect` event. */
   readonly disconnectCodes: number[];
+  /** How many `$connect` invocations answered 200. */
+  readonly connects: () => number;
+  /** Lets every held `$default` invocation (see `holdDefault`) finish, and the later ones run at once. */
+  releaseDefault(): void;
   /** Resolves once `count` `$default` events have arrived. */
   messageCount(count: number): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startStubGateway(): Promise<StubGateway> {
+export interface StubGatewayOptions {
+  /** Limits over the stub's defaults (60 s idle, 10 min lifetime, AWS sizes, the local defaults). */
+  readonly limits?: Partial<WebSocketLimits>;
+  /** `$connect` answers after this many milliseconds (default at once). */
+  readonly connectDelayMs?: number;
+  /** `$default` invocations are recorded at once but finish only after `releaseDefault()`. */
+  readonly holdDefault?: boolean;
+}
+
+export async function startStubGateway(options: StubGatewayOptions = {}): Promise<StubGateway> {
   const messages: WebSocketEvent[] = [];
   const disconnectCodes: number[] = [];
+  let connects = 0;
   let gateway: WebSocketGateway;
+  let release: () => void = () => undefined;
+  let held: Promise<void> = options.holdDefault ? new Promise<void>((resolve) => (release = resolve)) : Promise.resolve();
 
   const invoke = async (fn: string, event: unknown): Promise<InvocationOutcome> => {
     const wsEvent = event as WebSocketEvent;
+    if (fn === 'connect') {
+      if (options.connectDelayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, options.connectDelayMs));
+      connects += 1;
+    }
     if (fn === 'router') {
       messages.push(wsEvent);
+      await held;
       answerEcho(gateway, wsEvent);
     }
     if (fn === 'disconnect') disconnectCodes.push(Number(wsEvent.requestContext.disconnectStatusCode));
@@ -47,7 +70,7 @@ export async function startStubGateway(): Promise<StubGateway> {
     functions: { invoke },
     routes: { connect: 'connect', default: 'router', disconnect: 'disconnect' },
     api: { id: 'stubapi', stage: 'live' },
-    limits: { idleTimeoutMs: 60_000, maxConnectionDurationMs: 600_000 },
+    limits: { idleTimeoutMs: 60_000, maxConnectionDurationMs: 600_000, ...options.limits },
   });
   const server: Server = createServer((_request, response) => response.writeHead(404).end());
   server.on('upgrade', (request, socket, head) => gateway.handleUpgrade(request, socket, head));
@@ -59,6 +82,11 @@ export async function startStubGateway(): Promise<StubGateway> {
     gateway,
     messages,
     disconnectCodes,
+    connects: () => connects,
+    releaseDefault: () => {
+      held = Promise.resolve();
+      release();
+    },
     messageCount: (count) => waitFor(() => messages.length >= count),
     stop: async () => {
       await gateway.close(1000);
