@@ -5,7 +5,7 @@
 import { extractToken, type HandshakeCredentials } from '../auth/extract-token';
 import { epochSeconds } from '../clock';
 import { toStreamerError } from '../errors';
-import { tenantUserKey } from '../stores/connection-store';
+import { tenantUserKey } from '../identity-key';
 import type { StreamerDeps } from './deps';
 import { METRICS } from '../metric-names';
 
