@@ -1,3 +1,5 @@
+import { DYNAMODB_LIMITS } from '../../functions/core/aws-limits';
+import { MAX_IDENTITY_CLAIM_LENGTH } from '../../functions/core/auth/token-claims';
 import { joinKeyParts, tenantKey, tenantUserKey } from '../../functions/core/identity-key';
 
 /** Parts that look like separators, escapes or nothing at all. */
@@ -64,5 +66,16 @@ describe('identity keys', () => {
     expect(joinKeyParts('a', '')).not.toBe(joinKeyParts('a'));
     expect(joinKeyParts('', '')).not.toBe(joinKeyParts(''));
     expect(joinKeyParts('a#b')).not.toBe(joinKeyParts('a', 'b'));
+  });
+});
+
+describe('identity keys within DynamoDB', () => {
+  it('fit a partition key for the longest ids a token may carry, whatever their characters', () => {
+    // `%` and `#` grow threefold when escaped; U+FFFF is three bytes of UTF-8 in one code unit.
+    for (const char of ['%', '#', '\uffff', '\u{1F600}']) {
+      const id = char.repeat(Math.floor(MAX_IDENTITY_CLAIM_LENGTH / char.length));
+      const bucket = `user#${tenantUserKey(id, id)}#${Number.MAX_SAFE_INTEGER}`;
+      expect(Buffer.byteLength(bucket, 'utf8')).toBeLessThanOrEqual(DYNAMODB_LIMITS.maxPartitionKeyBytes);
+    }
   });
 });

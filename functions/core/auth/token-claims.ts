@@ -13,8 +13,10 @@ import type { Identity } from '../identity';
 /**
  * Longest `sub` and `tenant_id`, in UTF-16 code units (JavaScript's
  * `length`). Both go escaped into DynamoDB partition keys (`by_user`,
- * rate-limit buckets), which hold at most 2048 bytes: two ids of this length
- * stay within it whatever their characters.
+ * rate-limit buckets), which hold at most 2048 bytes
+ * (`DYNAMODB_LIMITS.maxPartitionKeyBytes`): two ids of this length stay
+ * within it whatever their characters (a code unit is at most 3 bytes of
+ * UTF-8, escaped or not).
  */
 export const MAX_IDENTITY_CLAIM_LENGTH = 256;
 
