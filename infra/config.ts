@@ -16,7 +16,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { z } from 'zod';
 import { LAMBDA_LIMITS, WEBSOCKET_LIMITS } from '../functions/core/aws-limits';
 import { FUNCTION_DEFAULTS } from '../functions/core/cloud-shapes';
-import { DEFAULTS, type RateLimitSetting } from '../functions/core/runtime-env';
+import { DEFAULTS, TOKEN_LIFETIME_RANGE_SECONDS, type RateLimitSetting } from '../functions/core/runtime-env';
 
 export const CONFIG_NAMESPACE = 'streamer';
 
@@ -263,6 +263,12 @@ export const CONFIG_KEYS = {
   ),
   jwtIssuer: optional(textMatching(/^\S.*$/, 'a non-empty string'), 'Required `iss` claim, when set.'),
   jwtAudience: optional(textMatching(/^\S.*$/, 'a non-empty string'), 'Required `aud` claim, when set.'),
+  maxTokenLifetimeSeconds: withDefault(
+    'integer',
+    DEFAULTS.maxTokenLifetimeSeconds,
+    integerIn(TOKEN_LIFETIME_RANGE_SECONDS.min, TOKEN_LIFETIME_RANGE_SECONDS.max),
+    'Longest token lifetime the connect function accepts, in seconds: `exp - iat` (`exp - now` when a token has no `iat`); a longer-lived token is refused with 401.',
+  ),
   alarmEmail: optional(
     { expected: 'an email address', schema: z.string().trim().pipe(z.email()) },
     'When set, alarms notify an SNS topic with this email subscribed (confirm the email AWS sends).',
@@ -369,6 +375,7 @@ export interface StackConfig {
     readonly algorithms: readonly JwtAsymmetricAlgorithm[] | undefined;
     readonly issuer: string | undefined;
     readonly audience: string | undefined;
+    readonly maxLifetimeSeconds: number;
   };
   readonly alarmEmail: string | undefined;
   readonly stageName: string;
@@ -441,7 +448,12 @@ function authConfig(values: ParsedValues, problems: string[]): StackConfig['auth
       `${fullKey('jwtAlgorithms')} applies only with ${fullKey('jwtPublicKey')} or ${fullKey('jwksUrl')}; a ${fullKey('jwtSecret')} always means HS256`,
     );
   }
-  const common = { algorithms: values.jwtAlgorithms, issuer: values.jwtIssuer, audience: values.jwtAudience };
+  const common = {
+    algorithms: values.jwtAlgorithms,
+    issuer: values.jwtIssuer,
+    audience: values.jwtAudience,
+    maxLifetimeSeconds: values.maxTokenLifetimeSeconds,
+  };
   if (values.jwtSecret !== undefined) return { source: 'jwtSecret', secret: pulumi.secret(values.jwtSecret), ...common };
   if (values.jwtPublicKey !== undefined) return { source: 'jwtPublicKey', publicKey: values.jwtPublicKey, ...common };
   return { source: 'jwksUrl', jwksUrl: values.jwksUrl!, ...common };

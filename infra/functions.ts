@@ -114,6 +114,7 @@ export function capabilityEnvironment(
       if (auth.algorithms !== undefined) environment[ENV.jwtAlgorithms] = auth.algorithms.join(',');
       if (auth.issuer !== undefined) environment[ENV.jwtIssuer] = auth.issuer;
       if (auth.audience !== undefined) environment[ENV.jwtAudience] = auth.audience;
+      environment[ENV.jwtMaxLifetimeSeconds] = String(auth.maxLifetimeSeconds);
       return environment;
     }
   }

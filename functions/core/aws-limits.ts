@@ -71,4 +71,6 @@ export const LAMBDA_LIMITS = {
 export const DYNAMODB_LIMITS = {
   /** "Item size": 400 KB, attribute names and values together. */
   maxItemBytes: 400 * KIB,
+  /** "Partition key value": at most 2048 bytes (UTF-8), for a table's key and a global secondary index's alike. */
+  maxPartitionKeyBytes: 2048,
 } as const;

@@ -44,7 +44,8 @@ export const CONNECTIONS_TABLE: TableShape = {
   logicalName: 'connections',
   partitionKey: { name: 'connection_id', type: 'S' },
   globalIndexes: [
-    // `tenant_user` is `${tenant_id}#${user_id}`: user ids are only unique within a tenant.
+    // `tenant_user` is `tenantUserKey(tenant_id, user_id)` (`identity-key.ts`): user ids are only unique
+    // within a tenant, and each part is escaped so that no two identities share a key.
     { name: 'by_user', partitionKey: { name: 'tenant_user', type: 'S' }, projection: 'KEYS_ONLY' },
     { name: 'by_tenant', partitionKey: { name: 'tenant_id', type: 'S' }, projection: 'KEYS_ONLY' },
   ],

@@ -28,4 +28,6 @@ export const ENV = {
   jwtAlgorithms: 'STREAMER_JWT_ALGORITHMS',
   jwtIssuer: 'STREAMER_JWT_ISSUER',
   jwtAudience: 'STREAMER_JWT_AUDIENCE',
+  /** Longest accepted token lifetime (`exp - iat`), in seconds. */
+  jwtMaxLifetimeSeconds: 'STREAMER_JWT_MAX_LIFETIME_SECONDS',
 } as const;

@@ -101,7 +101,7 @@ export const TABLE_ENV: Readonly<Record<TableName, string>> = {
   'rate-limits': ENV.rateLimitsTable,
 };
 
-/** Token settings: the key source (exactly one is set) and the optional checks. */
+/** Token settings: the key source (exactly one is set), the optional checks and the longest lifetime. */
 export const TOKEN_KEY_ENV: readonly string[] = [
   ENV.jwtSecret,
   ENV.jwtPublicKey,
@@ -109,6 +109,7 @@ export const TOKEN_KEY_ENV: readonly string[] = [
   ENV.jwtAlgorithms,
   ENV.jwtIssuer,
   ENV.jwtAudience,
+  ENV.jwtMaxLifetimeSeconds,
 ];
 
 /** Variables every function reads (Powertools and Node options), set by the deployer for all. */

@@ -25,7 +25,16 @@ export const DEFAULTS = {
   rateLimitPerConnection: { ratePerSecond: 50, burst: 100 },
   rateLimitPerUser: { ratePerSecond: 100, burst: 200 },
   rateLimitPerTenant: { ratePerSecond: 1000, burst: 2000 },
+  /** Longest token lifetime (`exp - iat`) the connect function accepts: 24 h. */
+  maxTokenLifetimeSeconds: 86_400,
 } as const;
+
+/**
+ * The range a maximum token lifetime may be set to, in seconds: at least a
+ * minute (a shorter one would refuse tokens over ordinary clock skew), at
+ * most a year.
+ */
+export const TOKEN_LIFETIME_RANGE_SECONDS = { min: 60, max: 31_536_000 } as const;
 
 export interface RateLimitSetting {
   readonly ratePerSecond: number;

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import * as yaml from 'js-yaml';
 import { LAMBDA_LIMITS, WEBSOCKET_LIMITS } from '../../functions/core/aws-limits';
+import { readAuthSettings } from '../../functions/core/auth/verify-token';
 import { DEFAULTS, ENV, readRuntimeSettings } from '../../functions/core/runtime-env';
 import { CONFIG_KEYS, parseStackConfig, pulumiConfigType, StackConfigError, type ConfigKeyName } from '../../infra/config';
 import { TEST_JWT_SECRET } from './pulumi-program';
@@ -91,6 +92,22 @@ describe('stack configuration', () => {
     for (const value of [min - 1, min, max, max + 1]) {
       expect({ value, stack: stackAccepts(value) }).toEqual({ value, stack: functionsAccept(value) });
     }
+  });
+
+  it('accepts for maxTokenLifetimeSeconds exactly the range, and has the default, the connect function reads', () => {
+    const functionsAccept = (value: number) => {
+      try {
+        return readAuthSettings({ [ENV.jwtSecret]: TEST_JWT_SECRET, [ENV.jwtMaxLifetimeSeconds]: String(value) }).maxLifetimeSeconds === value;
+      } catch {
+        return false;
+      }
+    };
+    const stackAccepts = (value: number) => CONFIG_KEYS.maxTokenLifetimeSeconds.schema.safeParse(String(value)).success;
+    for (const value of [59, 60, 86_400, 31_536_000, 31_536_001]) {
+      expect({ value, stack: stackAccepts(value) }).toEqual({ value, stack: functionsAccept(value) });
+    }
+    expect(parseStackConfig(valid).auth.maxLifetimeSeconds).toBe(DEFAULTS.maxTokenLifetimeSeconds);
+    expect(readAuthSettings({ [ENV.jwtSecret]: TEST_JWT_SECRET }).maxLifetimeSeconds).toBe(DEFAULTS.maxTokenLifetimeSeconds);
   });
 
   it.each(['50/100', '2.5/10', ' 7 / 9 ', '1000', '0/10', '5/0', 'a/b'])('parses the rate limit %j as the functions do', (value) => {

@@ -7,6 +7,9 @@ import { findUnknownActions, loadIamDataCatalog } from '../../local/iam/action-c
 import type { PolicyDocument } from '../../local/iam/policy-evaluator';
 import { runWithDefaults, type ProgramRun } from './pulumi-program';
 
+// Two whole program runs: well past Jest's 5 s default on a shared, loaded machine.
+jest.setTimeout(60_000);
+
 function rolePolicies(run: ProgramRun): { policyName: string; document: PolicyDocument }[] {
   return run
     .ofType('aws:iam/rolePolicy:RolePolicy')

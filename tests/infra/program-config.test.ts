@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { readAuthSettings } from '../../functions/core/auth/verify-token';
 import { declaredEnv, type FunctionName } from '../../functions/core/function-declarations';
 import { ENV, readRuntimeSettings } from '../../functions/core/runtime-env';
 import { ACCOUNT, REGION, runProgram, runWithDefaults, TEST_JWT_SECRET, unwrapSecret, type ProgramRun } from './pulumi-program';
@@ -46,7 +47,14 @@ describe('a tuned stack', () => {
       alarmErrorRatePercent: '2.5',
       alarmProcessingTimeMs: '60000',
       alarmEmail: 'ops@example.com',
+      maxTokenLifetimeSeconds: '3600',
     });
+  });
+
+  it('hands the maximum token lifetime to the connect function only', () => {
+    expect(envOf(run, 'connect')[ENV.jwtMaxLifetimeSeconds]).toBe('3600');
+    expect(readAuthSettings(envOf(run, 'connect')).maxLifetimeSeconds).toBe(3600);
+    for (const fn of ['disconnect', 'router', 'processor']) expect(envOf(run, fn)[ENV.jwtMaxLifetimeSeconds]).toBeUndefined();
   });
 
   it('gives the router the memory the stack asks for, and leaves the others alone', () => {

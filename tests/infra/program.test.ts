@@ -4,6 +4,7 @@
  * of every function.
  */
 import { ALL_TABLES, REQUEST_STREAM_MAPPING, SWEEP_SCHEDULE_MINUTES, type TableShape } from '../../functions/core/cloud-shapes';
+import { readAuthSettings } from '../../functions/core/auth/verify-token';
 import { composeDeps } from '../../functions/core/compose-deps';
 import { declaredEnv, FUNCTION_DECLARATIONS, FUNCTION_NAMES } from '../../functions/core/function-declarations';
 import { HandlerRegistry } from '../../functions/core/handlers/handler-registry';
@@ -256,6 +257,12 @@ describe('functions', () => {
     for (const fn of ['disconnect', 'router', 'processor'] as const) {
       expect(Object.keys(envOf(fn)).filter((name) => name.startsWith('STREAMER_JWT') || name === ENV.jwksUrl)).toEqual([]);
     }
+  });
+
+  it('gives the connect function the maximum token lifetime (24 h by default), and no other function', () => {
+    expect(envOf('connect')[ENV.jwtMaxLifetimeSeconds]).toBe('86400');
+    expect(readAuthSettings(envOf('connect')).maxLifetimeSeconds).toBe(86_400);
+    for (const fn of ['disconnect', 'router', 'processor'] as const) expect(envOf(fn)[ENV.jwtMaxLifetimeSeconds]).toBeUndefined();
   });
 });
 

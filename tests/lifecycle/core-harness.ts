@@ -21,7 +21,8 @@ import type { Notifier, SendOutcome } from '../../functions/core/notify/notifier
 import { silentLogger } from '../../functions/core/observability';
 import type { ServerMessage } from '../../functions/core/protocol/messages';
 import { DEFAULTS, type RuntimeSettings } from '../../functions/core/runtime-env';
-import { DynamoConnectionStore, tenantUserKey } from '../../functions/core/stores/connection-store';
+import { tenantUserKey } from '../../functions/core/identity-key';
+import { DynamoConnectionStore } from '../../functions/core/stores/connection-store';
 import { DynamoRequestStore } from '../../functions/core/stores/request-store';
 import { DynamoSubscriptionStore } from '../../functions/core/stores/subscription-store';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';

@@ -2,11 +2,14 @@ import { generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { readAuthSettings, TokenVerifier, JwksKeySource } from '../../functions/core/auth/verify-token';
 import { extractToken } from '../../functions/core/auth/extract-token';
+import { MAX_IDENTITY_CLAIM_LENGTH, MAX_PERMISSION_LENGTH, MAX_PERMISSIONS } from '../../functions/core/auth/token-claims';
 
 const secret = 'test-secret-test-secret-test-secret';
 const hs = new TokenVerifier({ kind: 'secret', secret });
 const claims = { sub: 'alice', tenant_id: 'acme' };
 const sign = (payload: object, options: jwt.SignOptions = {}) => jwt.sign(payload, secret, { algorithm: 'HS256', expiresIn: 60, ...options });
+/** Signs the claims exactly as given (a string payload): no `iat` or `exp` is added, none is checked. */
+const signAsIs = (payload: object) => jwt.sign(JSON.stringify(payload), secret, { algorithm: 'HS256' });
 
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const rsaPublicPem = rsa.publicKey.export({ type: 'spki', format: 'pem' }).toString();
@@ -65,7 +68,68 @@ describe('token verification', () => {
   });
 });
 
+describe('claim limits', () => {
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  const year = 365 * 86400;
+
+  it.each([
+    ['a 10 KB sub', sign({ ...claims, sub: 'x'.repeat(10_240) }), /"sub" is longer than 256 characters/],
+    ['a sub one character too long', sign({ ...claims, sub: 'x'.repeat(MAX_IDENTITY_CLAIM_LENGTH + 1) }), /"sub" is longer/],
+    ['a blank sub', sign({ ...claims, sub: '   ' }), /"sub" is blank/],
+    ['a sub with a tab', sign({ ...claims, sub: 'ali\tce' }), /"sub" contains control characters/],
+    ['a sub with NUL', sign({ ...claims, sub: 'alice\u0000' }), /"sub" contains control characters/],
+    ['a sub with DEL', sign({ ...claims, sub: 'alice\u007f' }), /"sub" contains control characters/],
+    ['a sub with a C1 control', sign({ ...claims, sub: 'alice\u0085' }), /"sub" contains control characters/],
+    ['a sub that is not a string', sign({ ...claims, sub: 42 }), /no "sub"/],
+    ['a 10 KB tenant_id', sign({ ...claims, tenant_id: 't'.repeat(10_240) }), /"tenant_id" is longer than 256 characters/],
+    ['a blank tenant_id', sign({ ...claims, tenant_id: '\u3000 ' }), /"tenant_id" is blank/],
+    ['a tenant_id with a newline', sign({ ...claims, tenant_id: 'acme\n' }), /"tenant_id" contains control characters/],
+    ['permissions that are not an array', sign({ ...claims, permissions: 'admin' }), /"permissions" must be an array/],
+    ['too many permissions', sign({ ...claims, permissions: Array.from({ length: MAX_PERMISSIONS + 1 }, (_, i) => `p${i}`) }), /more than 100 entries/],
+    ['a permission too long', sign({ ...claims, permissions: ['p'.repeat(MAX_PERMISSION_LENGTH + 1)] }), /entry that is longer than 128/],
+    ['a permission with a control character', sign({ ...claims, permissions: ['read\u0007'] }), /entry that contains control characters/],
+    ['a blank permission', sign({ ...claims, permissions: [' '] }), /entry that is blank/],
+    ['a token living 100 years', sign(claims, { expiresIn: 100 * year }), /lifetime of \d+ s exceeds the maximum of 86400 s/],
+    ['a token valid until 2286 without iat', signAsIs({ ...claims, exp: 9_999_999_999 }), /exceeds the maximum/],
+    ['a token whose iat lies in the future', signAsIs({ ...claims, iat: nowSeconds + 50 * year, exp: nowSeconds + 50 * year + 60 }), /exceeds the maximum/],
+    ['a token whose iat is not a number', signAsIs({ ...claims, iat: 'yesterday', exp: nowSeconds + 60 }), /"iat" is not a number/],
+  ])('refuses %s with UNAUTHORIZED', async (_case, token, message) => {
+    await expect(hs.verify(token)).rejects.toMatchObject({ code: 'UNAUTHORIZED', message: expect.stringMatching(message) });
+  });
+
+  it('never echoes the refused claim in the reason', async () => {
+    const error = await hs.verify(sign({ ...claims, sub: 'secret-looking-id'.repeat(100) })).catch((e: Error) => e);
+    expect((error as Error).message).not.toContain('secret-looking-id');
+  });
+
+  it('accepts claims at the limits', async () => {
+    const permissions = Array.from({ length: MAX_PERMISSIONS }, (_, i) => `${i}`.padEnd(MAX_PERMISSION_LENGTH, 'p'));
+    const token = sign({ sub: 'é'.repeat(MAX_IDENTITY_CLAIM_LENGTH), tenant_id: 'a#b:c%d', permissions }, { expiresIn: 86_400 });
+    await expect(hs.verify(token)).resolves.toEqual({ userId: 'é'.repeat(MAX_IDENTITY_CLAIM_LENGTH), tenantId: 'a#b:c%d', permissions });
+    // Without iat the lifetime counts from now: a day from now is within a day.
+    await expect(hs.verify(signAsIs({ ...claims, exp: nowSeconds + 86_000 }))).resolves.toMatchObject({ userId: 'alice' });
+  });
+
+  it('takes the maximum lifetime from the settings', async () => {
+    const short = new TokenVerifier({ kind: 'secret', secret, maxLifetimeSeconds: 120 });
+    await expect(short.verify(sign(claims, { expiresIn: 120 }))).resolves.toMatchObject({ userId: 'alice' });
+    await expect(short.verify(sign(claims, { expiresIn: 121 }))).rejects.toMatchObject({ code: 'UNAUTHORIZED', message: expect.stringMatching(/maximum of 120 s/) });
+    const long = new TokenVerifier({ kind: 'secret', secret, maxLifetimeSeconds: year });
+    await expect(long.verify(sign(claims, { expiresIn: 30 * 86400 }))).resolves.toMatchObject({ userId: 'alice' });
+  });
+});
+
 describe('auth settings', () => {
+  it('reads the maximum token lifetime, 24 h by default, and refuses one out of [60, 31536000]', () => {
+    expect(readAuthSettings({ STREAMER_JWT_SECRET: 's' }).maxLifetimeSeconds).toBe(86_400);
+    expect(readAuthSettings({ STREAMER_JWT_SECRET: 's', STREAMER_JWT_MAX_LIFETIME_SECONDS: '3600' }).maxLifetimeSeconds).toBe(3600);
+    for (const bad of ['59', '31536001', '1.5', 'a day', '-60']) {
+      expect(() => readAuthSettings({ STREAMER_JWT_SECRET: 's', STREAMER_JWT_MAX_LIFETIME_SECONDS: bad })).toThrow(
+        new RegExp(`STREAMER_JWT_MAX_LIFETIME_SECONDS must be an integer in \\[60, 31536000\\], got "${bad.replace('.', '\\.')}"`),
+      );
+    }
+  });
+
   it('requires exactly one key source and names the variables', () => {
     expect(() => readAuthSettings({})).toThrow(/STREAMER_JWT_SECRET, STREAMER_JWT_PUBLIC_KEY, STREAMER_JWKS_URL/);
     expect(() => readAuthSettings({ STREAMER_JWT_SECRET: 's', STREAMER_JWKS_URL: 'https://k' })).toThrow(/exactly one/);

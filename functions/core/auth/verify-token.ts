@@ -9,14 +9,26 @@ import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { ConfigurationError } from '../configuration-error';
 import { StreamerError } from '../errors';
 import type { Identity } from '../identity';
-import { ENV } from '../runtime-env';
+import { DEFAULTS, ENV, TOKEN_LIFETIME_RANGE_SECONDS } from '../runtime-env';
+import { identityFromClaims } from './token-claims';
 
 export type AsymmetricAlgorithm = 'RS256' | 'ES256';
 
-export type AuthSettings =
-  | { readonly kind: 'secret'; readonly secret: string; readonly issuer?: string; readonly audience?: string }
-  | { readonly kind: 'publicKey'; readonly publicKey: string; readonly algorithms: readonly AsymmetricAlgorithm[]; readonly issuer?: string; readonly audience?: string }
-  | { readonly kind: 'jwks'; readonly jwksUrl: string; readonly algorithms: readonly AsymmetricAlgorithm[]; readonly issuer?: string; readonly audience?: string };
+/** Checks every key source shares: issuer, audience and the longest token lifetime. */
+export interface TokenChecks {
+  readonly issuer?: string;
+  readonly audience?: string;
+  /** Longest accepted `exp - iat` (`exp - now` without `iat`), in seconds; {@link DEFAULTS} `.maxTokenLifetimeSeconds` when absent. */
+  readonly maxLifetimeSeconds?: number;
+}
+
+/** The key that verifies tokens (exactly one source) and the checks on their claims. */
+export type AuthSettings = TokenChecks &
+  (
+    | { readonly kind: 'secret'; readonly secret: string }
+    | { readonly kind: 'publicKey'; readonly publicKey: string; readonly algorithms: readonly AsymmetricAlgorithm[] }
+    | { readonly kind: 'jwks'; readonly jwksUrl: string; readonly algorithms: readonly AsymmetricAlgorithm[] }
+  );
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -32,6 +44,17 @@ function asymmetricAlgorithms(env: Env): AsymmetricAlgorithm[] {
   return list as AsymmetricAlgorithm[];
 }
 
+function maxLifetimeSeconds(env: Env): number {
+  const raw = env[ENV.jwtMaxLifetimeSeconds]?.trim();
+  if (!raw) return DEFAULTS.maxTokenLifetimeSeconds;
+  const value = Number(raw);
+  const { min, max } = TOKEN_LIFETIME_RANGE_SECONDS;
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    throw new ConfigurationError(`${ENV.jwtMaxLifetimeSeconds} must be an integer in [${min}, ${max}], got "${raw}"`);
+  }
+  return value;
+}
+
 /** Reads the auth settings from the environment; exactly one key source must be set. */
 export function readAuthSettings(env: Env = process.env): AuthSettings {
   const secret = env[ENV.jwtSecret]?.trim();
@@ -39,13 +62,14 @@ export function readAuthSettings(env: Env = process.env): AuthSettings {
   const jwksUrl = env[ENV.jwksUrl]?.trim();
   const issuer = env[ENV.jwtIssuer]?.trim() || undefined;
   const audience = env[ENV.jwtAudience]?.trim() || undefined;
+  const checks: TokenChecks = { issuer, audience, maxLifetimeSeconds: maxLifetimeSeconds(env) };
   const sources = [secret, publicKey, jwksUrl].filter(Boolean).length;
   if (sources !== 1) {
     throw new ConfigurationError(`set exactly one of ${ENV.jwtSecret}, ${ENV.jwtPublicKey}, ${ENV.jwksUrl} (found ${sources})`);
   }
-  if (secret) return { kind: 'secret', secret, issuer, audience };
-  if (publicKey) return { kind: 'publicKey', publicKey: publicKey.replace(/\\n/g, '\n'), algorithms: asymmetricAlgorithms(env), issuer, audience };
-  return { kind: 'jwks', jwksUrl: jwksUrl!, algorithms: asymmetricAlgorithms(env), issuer, audience };
+  if (secret) return { kind: 'secret', secret, ...checks };
+  if (publicKey) return { kind: 'publicKey', publicKey: publicKey.replace(/\\n/g, '\n'), algorithms: asymmetricAlgorithms(env), ...checks };
+  return { kind: 'jwks', jwksUrl: jwksUrl!, algorithms: asymmetricAlgorithms(env), ...checks };
 }
 
 /** Fetches and caches a JWKS document; keys are looked up by `kid`. */
@@ -83,16 +107,6 @@ function unauthorized(message: string, cause?: unknown): StreamerError {
   return new StreamerError('UNAUTHORIZED', message, { cause });
 }
 
-function identityFromClaims(claims: JwtPayload): Identity {
-  if (typeof claims.sub !== 'string' || claims.sub === '') throw unauthorized('Token has no "sub" claim');
-  const tenant = (claims as Record<string, unknown>).tenant_id;
-  if (typeof tenant !== 'string' || tenant === '') throw unauthorized('Token has no "tenant_id" claim');
-  if (typeof claims.exp !== 'number') throw unauthorized('Token has no "exp" claim');
-  const permissionsClaim = (claims as Record<string, unknown>).permissions;
-  const permissions = Array.isArray(permissionsClaim) ? permissionsClaim.filter((p): p is string => typeof p === 'string') : [];
-  return { userId: claims.sub, tenantId: tenant, permissions };
-}
-
 /** Verifies JWTs against pinned settings; the result is the caller's identity or `UNAUTHORIZED`. */
 export class TokenVerifier {
   private readonly jwks?: JwksKeySource;
@@ -108,7 +122,11 @@ export class TokenVerifier {
     if (settings.kind === 'publicKey') this.staticKey = createPublicKey(settings.publicKey);
   }
 
-  async verify(token: string | undefined): Promise<Identity> {
+  /**
+   * The caller's identity, or `UNAUTHORIZED`: the signature, `exp`/`nbf`,
+   * issuer and audience, then the claims' own limits (`token-claims.ts`).
+   */
+  async verify(token: string | undefined, nowMs: number = Date.now()): Promise<Identity> {
     if (!token) throw unauthorized('No token: pass ?token=<JWT> or an Authorization: Bearer header');
     const decoded = jwt.decode(token, { complete: true });
     if (!decoded || typeof decoded.payload === 'string') throw unauthorized('Token is not a valid JWT');
@@ -119,6 +137,7 @@ export class TokenVerifier {
         algorithms: [...algorithms],
         issuer: this.settings.issuer,
         audience: this.settings.audience,
+        clockTimestamp: Math.floor(nowMs / 1000),
       }) as JwtPayload;
     } catch (error) {
       const reason = error instanceof jwt.TokenExpiredError ? 'Token has expired'
@@ -126,7 +145,10 @@ export class TokenVerifier {
         : `Token rejected: ${error instanceof Error ? error.message : 'invalid'}`;
       throw unauthorized(reason, error);
     }
-    return identityFromClaims(claims);
+    return identityFromClaims(claims as Record<string, unknown>, {
+      maxLifetimeSeconds: this.settings.maxLifetimeSeconds ?? DEFAULTS.maxTokenLifetimeSeconds,
+      nowSeconds: nowMs / 1000,
+    });
   }
 
   private async keyFor(header: JwtHeader): Promise<{ key: string | KeyObject; algorithms: readonly jwt.Algorithm[] }> {

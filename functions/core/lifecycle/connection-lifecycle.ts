@@ -3,9 +3,10 @@
  * with its identity, and forget it (and its subscriptions) when it closes.
  */
 import { extractToken, type HandshakeCredentials } from '../auth/extract-token';
+import { checkIdentity } from '../auth/token-claims';
 import { epochSeconds } from '../clock';
 import { toStreamerError } from '../errors';
-import { tenantUserKey } from '../stores/connection-store';
+import { tenantUserKey } from '../identity-key';
 import type { StreamerDeps } from './deps';
 import { METRICS } from '../metric-names';
 
@@ -21,7 +22,10 @@ export type OpenConnectionOutcome =
 export async function openConnection(deps: StreamerDeps, input: OpenConnectionInput): Promise<OpenConnectionOutcome> {
   let identity;
   try {
-    identity = await deps.verifier.verify(extractToken(input));
+    identity = await deps.verifier.verify(extractToken(input), deps.clock.now());
+    // Checked again here, before the only store call: whatever verifier is composed, an identity
+    // the connections table cannot hold (a 10 KB id) is the caller's fault, a 401, never a 500.
+    checkIdentity(identity);
   } catch (error) {
     const failure = toStreamerError(error);
     // Only a refused token is the caller's fault; a JWKS outage is ours.

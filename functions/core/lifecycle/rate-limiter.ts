@@ -18,7 +18,21 @@ export type RateLimitScope = 'connection' | 'user' | 'tenant';
 
 export interface RateLimitKey {
   readonly scope: RateLimitScope;
+  /**
+   * The bucket within its scope. Keys built from identity parts come from
+   * `identity-key.ts` (`tenantUserKey`, `tenantKey`), never from a plain
+   * join: two identities must never share a bucket.
+   */
   readonly key: string;
+}
+
+/**
+ * A bucket's id across scopes. The scope is one of three fixed words without
+ * `#` or `:`, so the first separator always ends it: ids of different
+ * (scope, key) pairs never meet, whatever the key holds.
+ */
+function bucketId(scope: RateLimitScope, key: string): string {
+  return `${scope}#${key}`;
 }
 
 export interface RateLimiter {
@@ -43,7 +57,7 @@ export class InMemoryRateLimiter implements RateLimiter {
   async take(keys: readonly RateLimitKey[], now: number): Promise<RateLimitDecision> {
     const refilled = keys.map(({ scope, key }) => {
       const limit = this.limits[scope];
-      const id = `${scope}:${key}`;
+      const id = bucketId(scope, key);
       const bucket = this.buckets.get(id) ?? { tokens: limit.burst, updatedAt: now };
       bucket.tokens = Math.min(limit.burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * limit.ratePerSecond);
       bucket.updatedAt = now;
@@ -120,7 +134,7 @@ export class SharedRateLimiter implements RateLimiter {
 
   /** Takes one token of this bucket for the caller (leasing more if needed); `reserved: false` when the bucket is empty. */
   private async reserveToken({ scope, key }: RateLimitKey, now: number): Promise<{ state: LeasedTokens; reserved: boolean }> {
-    const id = `${scope}#${key}`;
+    const id = bucketId(scope, key);
     let state = this.leased.get(id);
     if (!state) {
       if (this.leased.size >= this.maxEntries) this.leased.delete(this.leased.keys().next().value as string);

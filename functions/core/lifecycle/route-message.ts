@@ -12,6 +12,7 @@ import type { Identity } from '../identity';
 import { isBuiltInAction, parseClientFrame, type ClientEnvelope } from '../protocol/envelope';
 import { errorMessage, resultMessage, type ServerMessage } from '../protocol/messages';
 import { epochSeconds } from '../clock';
+import { tenantKey, tenantUserKey } from '../identity-key';
 import { leaseShardFor } from '../stores/request-store';
 import { handleBuiltInAction } from './built-in-actions';
 import { describe } from './describe-error';
@@ -50,8 +51,8 @@ export async function routeMessage(deps: StreamerDeps, frame: IncomingFrame): Pr
     const limit = await deps.rateLimiter.take(
       [
         { scope: 'connection', key: frame.connectionId },
-        { scope: 'user', key: `${identity.tenantId}#${identity.userId}` },
-        { scope: 'tenant', key: identity.tenantId },
+        { scope: 'user', key: tenantUserKey(identity.tenantId, identity.userId) },
+        { scope: 'tenant', key: tenantKey(identity.tenantId) },
       ],
       deps.clock.now(),
     );

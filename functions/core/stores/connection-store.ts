@@ -1,5 +1,6 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CONNECTIONS_TABLE } from '../cloud-shapes';
+import { tenantUserKey } from '../identity-key';
 import type { ConnectionRecord } from './records';
 
 export interface ConnectionStore {
@@ -9,10 +10,6 @@ export interface ConnectionStore {
   /** Connection ids of one user in one tenant. */
   listByUser(tenantId: string, userId: string): Promise<string[]>;
   listByTenant(tenantId: string): Promise<string[]>;
-}
-
-export function tenantUserKey(tenantId: string, userId: string): string {
-  return `${tenantId}#${userId}`;
 }
 
 export class DynamoConnectionStore implements ConnectionStore {

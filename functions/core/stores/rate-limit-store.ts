@@ -39,6 +39,7 @@ export class DynamoRateLimitStore implements RateLimitStore {
         await this.db.send(
           new UpdateCommand({
             TableName: this.table,
+            // The window is digits after the last `#`, so the bucket key before it is never ambiguous.
             Key: { bucket_key: `${bucketKey}#${window}` },
             UpdateExpression: 'ADD used :tokens SET #ttl = :ttl',
             ConditionExpression: 'attribute_not_exists(used) OR used <= :room',

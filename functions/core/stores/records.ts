@@ -9,7 +9,7 @@ export interface ConnectionRecord {
   readonly connection_id: string;
   readonly user_id: string;
   readonly tenant_id: string;
-  /** `${tenant_id}#${user_id}`: the key of the `by_user` index. */
+  /** `tenantUserKey(tenant_id, user_id)` (`identity-key.ts`): the key of the `by_user` index. */
   readonly tenant_user: string;
   readonly permissions: readonly string[];
   readonly connected_at: number;

@@ -1,0 +1,68 @@
+/**
+ * Correctly signed tokens whose claims break the limits of the protocol's
+ * "Connecting" section are refused at the handshake with 401 and a reason,
+ * never a 500 from the store, against the local runtime running the real
+ * connect bundle with the environment the stack renders for it.
+ */
+import jwt from 'jsonwebtoken';
+import WebSocket from 'ws';
+import { DEV_JWT_SECRET } from '../../local/dev-token';
+import { startLocalRuntime, type LocalRuntimeHandle } from '../support/local-runtime';
+
+jest.setTimeout(60_000);
+
+let runtime: LocalRuntimeHandle;
+
+beforeAll(async () => {
+  runtime = await startLocalRuntime({ env: { STREAMER_LOCAL_LOG_LEVEL: 'warn' }, stack: { logLevel: 'ERROR' } });
+});
+afterAll(async () => {
+  await runtime.stop();
+});
+
+/** Signs custom claims with the runtime's development secret (the default one: the tests set none). */
+function signed(claims: Record<string, unknown>, options: jwt.SignOptions = { expiresIn: 600 }): string {
+  return jwt.sign(claims, DEV_JWT_SECRET, { algorithm: 'HS256', ...options });
+}
+
+/** The handshake's HTTP status (101 when it opened) and, when refused, the body that came with it. */
+function handshake(token: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`${runtime.wsUrl}?token=${encodeURIComponent(token)}`);
+    socket.once('open', () => {
+      socket.close();
+      resolve({ status: 101, body: '' });
+    });
+    socket.once('unexpected-response', (_request, response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      response.once('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      response.once('error', reject);
+    });
+    socket.once('error', reject);
+  });
+}
+
+const YEAR = 365 * 86400;
+
+describe('connecting with a signed token whose claims break the limits', () => {
+  it.each([
+    ['a 10 KB sub', signed({ sub: 'x'.repeat(10_240), tenant_id: 'acme' }), /"sub" is longer than 256/],
+    ['a blank sub', signed({ sub: '   ', tenant_id: 'acme' }), /"sub" is blank/],
+    ['a sub with control characters', signed({ sub: 'ali\u0000ce\u001b[31m', tenant_id: 'acme' }), /"sub" contains control characters/],
+    ['a 10 KB tenant_id', signed({ sub: 'alice', tenant_id: 't'.repeat(10_240) }), /"tenant_id" is longer than 256/],
+    ['too many permissions', signed({ sub: 'alice', tenant_id: 'acme', permissions: Array.from({ length: 101 }, (_, i) => `p${i}`) }), /"permissions"/],
+    ['a token valid for 100 years', signed({ sub: 'alice', tenant_id: 'acme' }, { expiresIn: 100 * YEAR }), /lifetime/],
+  ])('refuses %s with HTTP 401 and a reason, and stores no connection', async (_case, token, reason) => {
+    const before = new Set((await runtime.listConnections()).map((c) => c.connectionId));
+    const refused = await handshake(token);
+    expect(refused.status).toBe(401);
+    expect(refused.body).toMatch(reason);
+    expect((await runtime.listConnections()).filter((c) => !before.has(c.connectionId))).toEqual([]);
+  });
+
+  it('still connects with an ordinary token, and one with "#", "%" and ":" in its ids', async () => {
+    expect((await handshake(runtime.mintToken({ sub: 'alice', tenant: 'acme' }))).status).toBe(101);
+    expect((await handshake(signed({ sub: 'a#b:%23', tenant_id: 't#a', permissions: ['reports:read'] }))).status).toBe(101);
+  });
+});
