@@ -163,8 +163,9 @@ describe('request lifecycle on DynamoDB Local', () => {
     const ack = await submit('conn-a', 'slow', { ms: 20_000 });
     const running = h.deliver(ack.requestId);
     await waitFor(async () => (await h.deps.requests.get(ack.requestId, true))?.status === 'processing', 8000);
-    const [reply] = await h.send('conn-a', { id: 'x2', action: 'cancel', payload: { requestId: ack.requestId } });
-    expect(reply.type).toBe('cancelled');
+    // The running job's progress goes to the same connection: correlate the cancel's reply by its id, as clients do.
+    const replies = await h.send('conn-a', { id: 'x2', action: 'cancel', payload: { requestId: ack.requestId } });
+    expect(replies.find((message) => 'id' in message && message.id === 'x2')).toMatchObject({ type: 'cancelled' });
     await running;
     expect(await h.deps.requests.get(ack.requestId, true)).toMatchObject({ status: 'cancelled' });
     expect(finalsOf(ack.requestId)).toEqual([expect.objectContaining({ error: expect.objectContaining({ code: 'CANCELLED' }) })]);
