@@ -23,6 +23,8 @@ export interface LocalEndpointsContext {
   readonly dashboardDir: string;
   /** `ws://host:port`, for `/dev-token` answers. */
   readonly wsUrl: () => string;
+  /** Why the runtime cannot serve right now (DynamoDB Local is down), or `undefined` while it can: `/healthz` answers 503 with it. */
+  readonly unavailability?: () => string | undefined;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -60,9 +62,12 @@ export function handleLocalEndpoint(
   }
   if (request.method !== 'GET' && request.method !== 'HEAD') return false;
   switch (url.pathname) {
-    case '/healthz':
-      sendJson(response, 200, { status: 'ok', connections: context.gateway.list().length }, OPEN_CORS);
+    case '/healthz': {
+      const reason = context.unavailability?.();
+      if (reason) sendJson(response, 503, { status: 'unavailable', reason, connections: context.gateway.list().length }, OPEN_CORS);
+      else sendJson(response, 200, { status: 'ok', connections: context.gateway.list().length }, OPEN_CORS);
       return true;
+    }
     case '/dev-token':
       devToken(context, response, url.searchParams);
       return true;
