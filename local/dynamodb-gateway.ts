@@ -73,6 +73,8 @@ export async function startDynamoDbGateway(options: DynamoDbGatewayOptions): Pro
       body: JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ServiceUnavailable', message: 'DynamoDB Local is unavailable' }),
     });
 
+  // One warning per run of failures, not one per call: a dying DynamoDB Local fails every call at once.
+  let upstreamFailing = false;
   const forward = (request: IncomingMessage, body: Buffer, response: ServerResponse): Promise<void> =>
     new Promise((resolve) => {
       // Known down: answer at once, as an unreachable service would (a 5xx the SDK retries); the supervisor has logged why.
@@ -85,6 +87,7 @@ export async function startDynamoDbGateway(options: DynamoDbGatewayOptions): Pro
       const proxied = httpRequest(
         { host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers },
         (answer) => {
+          upstreamFailing = false;
           response.writeHead(answer.statusCode ?? 500, answer.headers);
           answer.pipe(response);
           answer.on('end', resolve);
@@ -94,7 +97,10 @@ export async function startDynamoDbGateway(options: DynamoDbGatewayOptions): Pro
       proxied.on('error', (error) => {
         // DynamoDB Local is gone: answer as an unreachable service would, a 5xx the SDK retries.
         // Its death is the supervisor's one error line; a failure it has not seen (yet) is a warning.
-        if (!options.upstreamUnavailability?.()) options.log.warn(`DynamoDB Local did not answer: ${describeError(error)}`);
+        if (!upstreamFailing && !options.upstreamUnavailability?.()) {
+          options.log.warn(`DynamoDB Local did not answer: ${describeError(error)} (further failures are not logged until it answers again)`);
+        }
+        upstreamFailing = true;
         if (!response.headersSent) unavailable(response);
         else response.destroy();
         resolve();
