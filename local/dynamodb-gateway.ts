@@ -23,6 +23,8 @@ export interface DynamoDbGatewayOptions {
   readonly region: string;
   readonly accountId: string;
   readonly host: string;
+  /** Why DynamoDB Local is known to be down (its supervisor said so, once), or `undefined` while it serves. */
+  readonly upstreamUnavailability?: () => string | undefined;
   readonly log: Logger;
 }
 
@@ -64,12 +66,28 @@ export async function startDynamoDbGateway(options: DynamoDbGatewayOptions): Pro
     await forward(request, body, response);
   };
 
+  const unavailable = (response: ServerResponse): void =>
+    send(response, {
+      status: 503,
+      headers: { 'Content-Type': 'application/x-amz-json-1.0' },
+      body: JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ServiceUnavailable', message: 'DynamoDB Local is unavailable' }),
+    });
+
+  // One warning per run of failures, not one per call: a dying DynamoDB Local fails every call at once.
+  let upstreamFailing = false;
   const forward = (request: IncomingMessage, body: Buffer, response: ServerResponse): Promise<void> =>
     new Promise((resolve) => {
+      // Known down: answer at once, as an unreachable service would (a 5xx the SDK retries); the supervisor has logged why.
+      if (options.upstreamUnavailability?.()) {
+        unavailable(response);
+        resolve();
+        return;
+      }
       const headers = { ...request.headers, host: upstream.host, 'content-length': String(body.length) };
       const proxied = httpRequest(
         { host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers },
         (answer) => {
+          upstreamFailing = false;
           response.writeHead(answer.statusCode ?? 500, answer.headers);
           answer.pipe(response);
           answer.on('end', resolve);
@@ -78,14 +96,13 @@ export async function startDynamoDbGateway(options: DynamoDbGatewayOptions): Pro
       );
       proxied.on('error', (error) => {
         // DynamoDB Local is gone: answer as an unreachable service would, a 5xx the SDK retries.
-        options.log.error(`DynamoDB Local did not answer: ${describeError(error)}`);
-        if (!response.headersSent) {
-          send(response, {
-            status: 503,
-            headers: { 'Content-Type': 'application/x-amz-json-1.0' },
-            body: JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ServiceUnavailable', message: 'DynamoDB Local is unavailable' }),
-          });
-        } else response.destroy();
+        // Its death is the supervisor's one error line; a failure it has not seen (yet) is a warning.
+        if (!upstreamFailing && !options.upstreamUnavailability?.()) {
+          options.log.warn(`DynamoDB Local did not answer: ${describeError(error)} (further failures are not logged until it answers again)`);
+        }
+        upstreamFailing = true;
+        if (!response.headersSent) unavailable(response);
+        else response.destroy();
         resolve();
       });
       proxied.end(body);

@@ -4,14 +4,25 @@
  * loopback port, in memory or persisted to a folder, and stops it with the
  * runtime.
  *
+ * It listens on loopback only. Its own command line has no host option
+ * (`-help` lists none) and its `DynamoDBProxyServer` builds Jetty's
+ * `new Server(port)`, which binds every interface: any host that can reach
+ * the machine could read every table with made-up credentials. So Java runs
+ * Jetty's own `XmlConfiguration` (in the jar's `jetty-xml`) instead of
+ * `DynamoDBLocal`'s `main`: the XML builds the same server from the same
+ * arguments, sets its connector's host to 127.0.0.1 and starts it. No
+ * compiler or extra jar is needed.
+ *
  * A runtime killed with SIGKILL cannot stop its children, so a tiny watchdog
  * process holds a pipe from the runtime: when the pipe closes (the runtime
  * died, however it died) the watchdog kills Java and exits.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { type Logger, silentLogger } from './log';
 
@@ -26,10 +37,18 @@ export interface DynamoDbLocalOptions {
   readonly log?: Logger;
 }
 
+/** How DynamoDB Local's Java process ended. */
+export interface DynamoDbLocalExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
 export interface DynamoDbLocal {
   readonly endpoint: string;
   readonly port: number;
   readonly pid: number;
+  /** Settles when the Java process has exited, whether `stop` ended it or anything else did (a crash, SIGKILL, OOM). */
+  readonly exited: Promise<DynamoDbLocalExit>;
   stop(): Promise<void>;
 }
 
@@ -44,6 +63,55 @@ export class JavaMissingError extends Error {
 }
 
 const LOOPBACK = '127.0.0.1';
+
+/** The system property that carries DynamoDB Local's arguments into the XML below, one per line. */
+const ARGS_PROPERTY = 'streamer.dynamodbLocal.args';
+
+/**
+ * Jetty XML that does what `ServerRunner.main` does (parse the arguments,
+ * build the server, start it) with one change: the connector binds loopback.
+ * `DynamoDBProxyServer` keeps its Jetty `Server` in a private field, read by
+ * reflection (the classes sit on the class path, so no module refuses it).
+ */
+const LOOPBACK_LAUNCHER_XML = `<?xml version="1.0"?>
+<!DOCTYPE Configure PUBLIC "-//Jetty//Configure//EN" "http://www.eclipse.org/jetty/configure_9_3.dtd">
+<Configure class="com.amazonaws.services.dynamodbv2.local.main.ServerRunner">
+  <Call class="java.lang.System" name="getProperty">
+    <Arg>${ARGS_PROPERTY}</Arg>
+    <Call id="args" name="split"><Arg>\\n</Arg></Call>
+  </Call>
+  <Call id="proxy" class="com.amazonaws.services.dynamodbv2.local.main.ServerRunner" name="createServerFromCommandLineArgs">
+    <Arg><Ref refid="args"/></Arg>
+  </Call>
+  <Call class="java.lang.Class" name="forName">
+    <Arg>com.amazonaws.services.dynamodbv2.local.server.DynamoDBProxyServer</Arg>
+    <Call id="serverField" name="getDeclaredField"><Arg>server</Arg></Call>
+  </Call>
+  <Ref refid="serverField">
+    <Call name="setAccessible"><Arg type="boolean">true</Arg></Call>
+    <Call id="jetty" name="get"><Arg><Ref refid="proxy"/></Arg></Call>
+  </Ref>
+  <Ref refid="jetty"><Call id="connectors" name="getConnectors"/></Ref>
+  <Call class="java.lang.reflect.Array" name="get">
+    <Arg><Ref refid="connectors"/></Arg>
+    <Arg type="int">0</Arg>
+    <Call name="setHost"><Arg>${LOOPBACK}</Arg></Call>
+  </Call>
+  <Ref refid="proxy"><Call name="start"/></Ref>
+</Configure>
+`;
+
+/** Writes the launcher XML once per content (a name by its hash), atomically: parallel runtimes share it. */
+function loopbackLauncherFile(): string {
+  const hash = createHash('sha256').update(LOOPBACK_LAUNCHER_XML).digest('hex').slice(0, 12);
+  const file = join(tmpdir(), `streamer-dynamodb-local-loopback-${hash}.xml`);
+  if (!existsSync(file)) {
+    const staging = `${file}.${process.pid}`;
+    writeFileSync(staging, LOOPBACK_LAUNCHER_XML);
+    renameSync(staging, file);
+  }
+  return file;
+}
 
 /** Kills Java when the runtime's pipe closes; exits on its own when Java is gone. */
 const WATCHDOG_SOURCE = `
@@ -93,24 +161,32 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   const jar = options.jarPath ?? locateDynamoDbLocalJar();
   if (!existsSync(jar)) throw new Error(`DynamoDB Local is missing at ${jar} (is the amplify-dynamodb-simulator dev dependency installed?)`);
   const port = options.port ?? (await freePort());
+  const dynamoDbArgs = ['-port', String(port), '-sharedDb', '-disableTelemetry'];
+  if (options.persistDir) {
+    mkdirSync(options.persistDir, { recursive: true });
+    const dbPath = resolve(options.persistDir);
+    // The arguments travel one per line; a path with a line break would split in two.
+    if (/[\r\n]/.test(dbPath)) throw new Error(`DynamoDB Local cannot use a data folder whose path has a line break: ${JSON.stringify(dbPath)}`);
+    dynamoDbArgs.push('-dbPath', dbPath);
+  } else {
+    dynamoDbArgs.push('-inMemory');
+  }
+  const lib = join(dirname(jar), 'DynamoDBLocal_lib');
   const args = [
     // A short-lived development server: skip the optimising JIT tiers, start faster.
     '-XX:TieredStopAtLevel=1',
     '-XX:+UseSerialGC',
-    `-Djava.library.path=${join(dirname(jar), 'DynamoDBLocal_lib')}`,
-    '-jar',
-    jar,
-    '-port',
-    String(port),
-    '-sharedDb',
-    '-disableTelemetry',
+    `-Djava.library.path=${lib}`,
+    // What ServerRunner.main would set: Jetty quiet but for warnings.
+    '-Dorg.eclipse.jetty.LEVEL=WARN',
+    '-Dorg.eclipse.jetty.util.log.announce=false',
+    `-D${ARGS_PROPERTY}=${dynamoDbArgs.join('\n')}`,
+    '-cp',
+    // The jar's own manifest class path is ignored with -cp: its libraries are listed here.
+    [jar, join(lib, '*')].join(delimiter),
+    'org.eclipse.jetty.xml.XmlConfiguration',
+    loopbackLauncherFile(),
   ];
-  if (options.persistDir) {
-    mkdirSync(options.persistDir, { recursive: true });
-    args.push('-dbPath', resolve(options.persistDir));
-  } else {
-    args.push('-inMemory');
-  }
 
   const java = spawn(javaExecutable(), args, { cwd: dirname(jar), stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
@@ -135,7 +211,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   watchdog.unref();
   (watchdog.stdin as unknown as { unref?: () => void }).unref?.();
 
-  const exited = new Promise<number | null>((resolveExit) => java.once('exit', (code) => resolveExit(code)));
+  const exited = new Promise<DynamoDbLocalExit>((resolveExit) => java.once('exit', (code, signal) => resolveExit({ code, signal })));
   const endpoint = `http://${LOOPBACK}:${port}`;
   let stopping = false;
 
@@ -156,12 +232,12 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     throw error;
   }
   log.debug(`DynamoDB Local ${options.persistDir ? `persisted in ${options.persistDir}` : 'in memory'} at ${endpoint}`);
-  return { endpoint, port, pid: spawned.pid!, stop };
+  return { endpoint, port, pid: spawned.pid!, exited, stop };
 }
 
 async function waitUntilServing(
   endpoint: string,
-  exited: Promise<number | null>,
+  exited: Promise<DynamoDbLocalExit>,
   timeoutMs: number,
   output: readonly string[],
 ): Promise<void> {
@@ -171,13 +247,13 @@ async function waitUntilServing(
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 1,
   });
-  let exitCode: number | null | undefined;
-  void exited.then((code) => (exitCode = code));
+  let exit: DynamoDbLocalExit | undefined;
+  void exited.then((ended) => (exit = ended));
   const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
-      if (exitCode !== undefined) {
-        throw new Error(`DynamoDB Local exited (code ${exitCode}) before serving:\n${output.join('\n')}`);
+      if (exit !== undefined) {
+        throw new Error(`DynamoDB Local exited (${exit.signal ?? `code ${exit.code}`}) before serving:\n${output.join('\n')}`);
       }
       try {
         await client.send(new ListTablesCommand({ Limit: 1 }));

@@ -34,6 +34,8 @@ export interface LocalEndpointsContext {
   readonly httpUrl: string;
   /** False when the runtime verifies tokens with a secret of your own: `/dev-token` then answers 403. */
   readonly devTokens: boolean;
+  /** Why the runtime cannot serve right now (DynamoDB Local is down), or `undefined` while it can: `/healthz` answers 503 with it. */
+  readonly unavailability?: () => string | undefined;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -74,9 +76,12 @@ export function handleLocalEndpoint(
   }
   if (request.method !== 'GET' && request.method !== 'HEAD') return false;
   switch (url.pathname) {
-    case '/healthz':
-      sendJson(response, 200, { status: 'ok', connections: context.gateway.list().length });
+    case '/healthz': {
+      const reason = context.unavailability?.();
+      if (reason) sendJson(response, 503, { status: 'unavailable', reason, connections: context.gateway.list().length });
+      else sendJson(response, 200, { status: 'ok', connections: context.gateway.list().length });
       return true;
+    }
     case '/dev-token':
       devToken(context, response, url.searchParams);
       return true;

@@ -9,6 +9,8 @@
  *   STREAMER_READY {"wsUrl":"ws://127.0.0.1:3001","httpUrl":"http://127.0.0.1:3001","port":3001,"dynamodbEndpoint":"http://127.0.0.1:…"}
  *
  * SIGINT/SIGTERM close every socket with 1001, stop the pollers and DynamoDB Local.
+ * If DynamoDB Local dies with its tables in memory (or cannot be restarted on
+ * persisted ones), the runtime shuts down the same way and exits with 1.
  */
 import { CUSTOM_SECRET_MESSAGE, mintDevToken, usesDevelopmentSecret } from './dev-token';
 import { JavaMissingError } from './dynamodb-local';
@@ -20,6 +22,8 @@ import { createLogger, describeError } from './log';
 import { bootLocalRuntime, DeploymentNotRunnableError } from './runtime';
 
 const SDK_NODE_WARNING = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
+/** A shutdown that hangs must not keep a runtime that cannot serve alive. */
+const LOST_SHUTDOWN_BOUND_MS = 10_000;
 
 async function main(): Promise<void> {
   const options = readLocalConfig();
@@ -67,6 +71,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+
+  void runtime.lost.then((error) => {
+    // The cause is already logged as an error; this says what happens next.
+    log.info(`shutting down: ${error.message}`);
+    setTimeout(() => process.exit(1), LOST_SHUTDOWN_BOUND_MS).unref();
+    runtime.stop().finally(() => process.exit(1));
+  });
 }
 
 main().catch((error: unknown) => {

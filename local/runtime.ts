@@ -29,7 +29,7 @@ import { deploymentFromManifest, type LocalDeployment, readManifest, routeTarget
 import { devJwtSecret, usesDevelopmentSecret } from './dev-token';
 import { answerClientError } from './http-client-errors';
 import { startDynamoDbGateway } from './dynamodb-gateway';
-import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
+import { type DynamoDbLocalLostError, SupervisedDynamoDbLocal } from './dynamodb-local-supervisor';
 import { EmfMetrics } from './emf-metrics';
 import { StreamEventSourceMapping } from './event-source-mapping';
 import { containerEnvironment } from './function-environment';
@@ -68,6 +68,13 @@ export interface RunningLocalRuntime {
   readonly metrics: EmfMetrics;
   /** Milliseconds from `bootLocalRuntime` to ready. */
   readonly startupMs: number;
+  /**
+   * Settles (never rejects) when the runtime can no longer serve: DynamoDB
+   * Local died with its tables in memory, or could not be restarted. The
+   * cause is already logged; the owner should stop the runtime (`npm start`
+   * exits non-zero).
+   */
+  readonly lost: Promise<DynamoDbLocalLostError>;
   stop(): Promise<void>;
 }
 
@@ -96,14 +103,14 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
     server.on('clientError', answerClientError);
     const [listening, starting] = await Promise.allSettled([
       listen(server, options.port, options.host),
-      startDynamoDbLocal({ persistDir: options.persistDir, log: log.child('dynamodb') }),
+      SupervisedDynamoDbLocal.start({ persistDir: options.persistDir, log: log.child('dynamodb') }),
     ]);
     if (starting.status === 'fulfilled') stops.push(['DynamoDB Local', () => starting.value.stop()]);
     if (listening.status === 'fulfilled') stops.push(['HTTP server', () => closeServer(server)]);
     if (listening.status === 'rejected') throw listening.reason;
     if (starting.status === 'rejected') throw starting.reason;
     const port = listening.value;
-    const dynamodb: DynamoDbLocal = starting.value;
+    const dynamodb = starting.value;
 
     const httpUrl = `http://${options.host}:${port}`;
     const wsUrl = `ws://${options.host}:${port}`;
@@ -129,6 +136,7 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
       region: deployment.region,
       accountId: deployment.accountId,
       host: options.host,
+      upstreamUnavailability: () => dynamodb.unavailability(),
       log: log.child('dynamodb'),
     });
     stops.push(['DynamoDB front', () => dynamodbFront.stop()]);
@@ -188,6 +196,7 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
         wsUrl: () => wsUrl,
         httpUrl,
         devTokens: usesDevelopmentSecret(process.env),
+        unavailability: () => dynamodb.unavailability(),
       };
       if (handleLocalEndpoint(context, request, response, url)) return;
       sendJson(response, 404, { message: 'Not Found' });
@@ -220,6 +229,7 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
         consumer: mapping,
         pollIntervalMs: options.streamPollMs,
         wasDeletedByTtl: (keys) => ttl.wasDeletedByTtl(table.name, keys),
+        sourceUnavailability: () => dynamodb.unavailability(),
         log: log.child('streams'),
       });
       await poller.start();
@@ -252,6 +262,7 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
       iam,
       metrics,
       startupMs: Date.now() - started,
+      lost: dynamodb.lost,
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {

@@ -8,6 +8,12 @@
  * mapping's starting position; shards that appear later (a rollover) are read
  * from their beginning, and only once their parent shard has been read to the
  * end and fully processed, so an item's changes stay in order across shards.
+ *
+ * While the stream's source is known to be down (DynamoDB Local died and is
+ * restarting), readers wait quietly instead of failing a call a second. When
+ * it is back they go on with their iterator (DynamoDB Local's iterators
+ * survive a restart on persisted data); one it rejects is replaced, after the
+ * last record read or from the reader's starting position.
  */
 import {
   DescribeStreamCommand,
@@ -46,11 +52,15 @@ export interface StreamPollerOptions {
   readonly wasDeletedByTtl?: (keys: Record<string, unknown>) => boolean;
   /** Readers stop fetching while this many records of theirs wait to be processed. */
   readonly maxBufferedRecords?: number;
+  /** Why the stream's source is known to be down (its supervisor logged it), or `undefined` while it serves. */
+  readonly sourceUnavailability?: () => string | undefined;
   readonly log?: Logger;
 }
 
 interface ShardReader {
   readonly shard: Shard;
+  /** Where the reader started, and where a replaced iterator starts when no record was read yet. */
+  readonly position: ShardIteratorType;
   done: boolean;
   lastSequenceNumber?: string;
 }
@@ -94,6 +104,7 @@ export class DynamoDbStreamPoller {
   }
 
   private async discover(): Promise<void> {
+    if (this.sourceDown()) return;
     try {
       for (const shard of await this.describeShards()) {
         const id = shard.ShardId!;
@@ -123,7 +134,7 @@ export class DynamoDbStreamPoller {
   }
 
   private async startReader(shard: Shard, position: ShardIteratorType): Promise<void> {
-    const reader: ShardReader = { shard, done: false };
+    const reader: ShardReader = { shard, position, done: false };
     this.readers.set(shard.ShardId!, reader);
     const iterator = await this.iterator(reader, position);
     const loop = this.readLoop(reader, iterator);
@@ -146,7 +157,13 @@ export class DynamoDbStreamPoller {
   private async readLoop(reader: ShardReader, firstIterator: string | undefined): Promise<void> {
     const shardId = reader.shard.ShardId!;
     let iterator = firstIterator;
+    let outageSeen = false;
     while (!this.stopped && iterator) {
+      if (this.sourceDown()) {
+        outageSeen = true;
+        await sleep(Math.max(this.pollIntervalMs, 250));
+        continue;
+      }
       if (this.options.consumer.backlog(shardId) >= (this.options.maxBufferedRecords ?? 10_000)) {
         await sleep(this.pollIntervalMs);
         continue;
@@ -166,10 +183,19 @@ export class DynamoDbStreamPoller {
           this.options.consumer.enqueue(shardId, this.options.eventSourceArn ?? this.options.streamArn, records);
         }
         iterator = page.NextShardIterator;
+        outageSeen = false;
         if (records.length === 0 && iterator) await sleep(this.pollIntervalMs);
       } catch (error) {
         if (this.stopped) return;
+        // Down since the call went out: the supervisor has said so; wait for it quietly.
+        if (this.sourceDown()) continue;
         const name = (error as { name?: string }).name;
+        if (outageSeen && (error as { $fault?: string }).$fault === 'client') {
+          this.log.info(`stream shard ${shardId}: the iterator from before the outage was refused (${name}); reading on from a new one`);
+          outageSeen = false;
+          iterator = await this.iterator(reader, reader.position).catch(() => iterator);
+          continue;
+        }
         if (name === 'ExpiredIteratorException' || name === 'TrimmedDataAccessException') {
           iterator = await this.iterator(reader, 'TRIM_HORIZON').catch(() => undefined);
           continue;
@@ -184,6 +210,10 @@ export class DynamoDbStreamPoller {
     }
     reader.done = true;
     if (!this.stopped) this.log.debug(`stream shard ${shardId} closed`);
+  }
+
+  private sourceDown(): boolean {
+    return this.options.sourceUnavailability?.() !== undefined;
   }
 }
 

@@ -13,6 +13,8 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { ALL_TABLES, REQUESTS_TABLE } from '../../functions/core/cloud-shapes';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../../local/dynamodb-local';
@@ -167,5 +169,40 @@ describe('the TTL sweeper', () => {
     }
     const removal = received.find((record) => record.eventName === 'REMOVE')!;
     expect(removal.userIdentity).toEqual({ type: 'Service', principalId: 'dynamodb.amazonaws.com' });
+  });
+});
+
+/** This machine's addresses that are not loopback (nor IPv6 link-local, which needs a scope to dial). */
+function nonLoopbackAddresses(): string[] {
+  const addresses = Object.values(networkInterfaces()).flatMap((entries) => entries ?? []);
+  return addresses.filter((entry) => !entry.internal && !(entry.family === 'IPv6' && entry.address.toLowerCase().startsWith('fe80'))).map((entry) => entry.address);
+}
+
+/** Tries a TCP connection: `connected`, or the error code (`ECONNREFUSED`, …), or `timeout` after 3 s. */
+function tryConnect(host: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (outcome: string): void => {
+      socket.destroy();
+      resolve(outcome);
+    };
+    socket.setTimeout(3000, () => done('timeout'));
+    socket.once('connect', () => done('connected'));
+    socket.once('error', (error: NodeJS.ErrnoException) => done(error.code ?? error.message));
+  });
+}
+
+describe('DynamoDB Local’s listening socket', () => {
+  const external = nonLoopbackAddresses();
+  // Without a non-loopback address nothing off this machine can reach it anyway, and there is nothing to dial.
+  const itWithExternal = external.length > 0 ? it : it.skip;
+
+  itWithExternal(`refuses connections to this machine’s non-loopback addresses${external.length > 0 ? ` (${external.join(', ')})` : ' (skipped: this machine has no non-loopback address)'}`, async () => {
+    const outcomes = await Promise.all(external.map(async (address) => [address, await tryConnect(address, dynamodb.port)] as const));
+    expect(outcomes).toEqual(external.map((address) => [address, 'ECONNREFUSED']));
+  });
+
+  it('accepts connections on loopback', async () => {
+    expect(await tryConnect('127.0.0.1', dynamodb.port)).toBe('connected');
   });
 });
