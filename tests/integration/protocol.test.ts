@@ -157,6 +157,24 @@ describe('connections', () => {
     await second.close();
   });
 
+  it('sends no final message to a connection that unsubscribed', async () => {
+    const owner = await connect('carol');
+    owner.send({ id: 'r2', action: 'generate_report', payload: { rows: 5, stepDelayMs: 300 } });
+    const ack = await owner.next<Message>((m) => m.id === 'r2' && m.type === 'ack');
+    const watcher = await connect('carol');
+    watcher.send({ id: 'sub', action: 'subscribe', payload: { requestId: ack.requestId } });
+    await watcher.next((m: Message) => m.id === 'sub' && m.type === 'subscribed');
+    watcher.send({ id: 'unsub', action: 'unsubscribe', payload: { requestId: ack.requestId } });
+    await expect(watcher.next((m: Message) => m.id === 'unsub')).resolves.toEqual({ id: 'unsub', type: 'unsubscribed', requestId: ack.requestId });
+    const countAfterUnsubscribe = watcher.received.length;
+    await owner.next<Message>((m) => m.id === 'r2' && m.type === 'result', 20_000);
+    // Progress already batched for the old audience may still arrive; the final message goes to the audience at the end.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const later = (watcher.received.slice(countAfterUnsubscribe) as Message[]).filter((m) => m.requestId === ack.requestId);
+    expect(later.filter((m) => m.type === 'result' || m.type === 'error')).toEqual([]);
+    await Promise.all([owner.close(), watcher.close()]);
+  });
+
   it('removes the connection and its subscriptions from the tables when the client disconnects', async () => {
     const { socket: watcher, connectionId } = await connectTracked('carol');
     watcher.send({ id: 'j', action: 'generate_report', payload: { rows: 1, stepDelayMs: 5000 } });
