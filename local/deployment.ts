@@ -9,32 +9,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FilterPattern, StreamMappingShape } from '../functions/core/cloud-shapes';
+import { type DeploymentManifest, MANIFEST_VERSION, type ManifestResource, type SecretMarker } from '../functions/core/deployment-manifest';
 
-/** One resource as synth writes it. */
-export interface ManifestResource {
-  readonly urn: string;
-  readonly type: string;
-  readonly name: string;
-  readonly id?: string;
-  readonly custom?: boolean;
-  readonly inputs: Readonly<Record<string, unknown>>;
-  readonly outputs: Readonly<Record<string, unknown>>;
-}
-
-export interface DeploymentManifest {
-  readonly manifestVersion: number;
-  readonly project: string;
-  readonly stack: string;
-  readonly region: string;
-  readonly accountId: string;
-  readonly partition: string;
-  readonly resources: readonly ManifestResource[];
-}
-
-/** A value synth redacted: `{ "$secret": "streamer:jwtSecret" }`. */
-export interface SecretMarker {
-  readonly $secret: string;
-}
+export type { DeploymentManifest, ManifestResource, SecretMarker };
 
 export interface KeySchemaElement {
   readonly attributeName: string;
@@ -162,8 +139,8 @@ export function readManifest(file: string): DeploymentManifest {
     throw new DeploymentManifestError(`${file} is missing: render the deployment first (npm run build, or npm run synth)`);
   }
   const manifest = JSON.parse(readFileSync(file, 'utf8')) as DeploymentManifest;
-  if (manifest.manifestVersion !== 1) {
-    throw new DeploymentManifestError(`${file} has manifestVersion ${String(manifest.manifestVersion)}; this runtime reads version 1`);
+  if (manifest.manifestVersion !== MANIFEST_VERSION) {
+    throw new DeploymentManifestError(`${file} has manifestVersion ${String(manifest.manifestVersion)}; this runtime reads version ${MANIFEST_VERSION}`);
   }
   return manifest;
 }
@@ -179,6 +156,14 @@ function text(resource: ManifestResource, key: string, from: 'inputs' | 'outputs
 function optionalNumber(resource: ManifestResource, key: string): number | undefined {
   const value = resource.inputs[key];
   return typeof value === 'number' ? value : undefined;
+}
+
+/**
+ * An input as the AWS provider's own argument type: the manifest is the
+ * program's rendering of those arguments, so their shape is the provider's.
+ */
+function providerShaped<T>(value: unknown, fallback: T): T {
+  return value === undefined || value === null ? fallback : (value as T);
 }
 
 /** `rate(1 minute)` / `rate(5 minutes)` / `rate(2 hours)` → milliseconds. */
@@ -200,8 +185,8 @@ export function deploymentFromManifest(manifest: DeploymentManifest, rootDir: st
       arn: text(r, 'arn', 'outputs'),
       hashKey: text(r, 'hashKey'),
       rangeKey: typeof r.inputs.rangeKey === 'string' ? r.inputs.rangeKey : undefined,
-      attributes: (r.inputs.attributes ?? []) as DeployedTable['attributes'],
-      globalSecondaryIndexes: (r.inputs.globalSecondaryIndexes ?? []) as DeployedTable['globalSecondaryIndexes'],
+      attributes: providerShaped<DeployedTable['attributes']>(r.inputs.attributes, []),
+      globalSecondaryIndexes: providerShaped<DeployedTable['globalSecondaryIndexes']>(r.inputs.globalSecondaryIndexes, []),
       ttlAttribute: ttl?.enabled ? ttl.attributeName : undefined,
       streamViewType: r.inputs.streamEnabled ? (r.inputs.streamViewType as DeployedTable['streamViewType']) : undefined,
       streamArn: r.inputs.streamEnabled ? text(r, 'streamArn', 'outputs') : undefined,

@@ -16,18 +16,10 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { ALL_TABLES, type KeyAttribute, type TableShape } from '../functions/core/cloud-shapes';
-import { ENV } from '../functions/core/runtime-env';
 import type { DeployedTable } from './deployment';
 
 export const LOCAL_TABLE_PREFIX = 'streamer-local-';
 
-/** The environment variable that names each table for the functions. */
-export const TABLE_NAME_ENV: Readonly<Record<TableShape['logicalName'], string>> = {
-  connections: ENV.connectionsTable,
-  requests: ENV.requestsTable,
-  subscriptions: ENV.subscriptionsTable,
-  'rate-limits': ENV.rateLimitsTable,
-};
 
 export function localTableName(shape: TableShape): string {
   return `${LOCAL_TABLE_PREFIX}${shape.logicalName}`;
@@ -58,10 +50,6 @@ export function ensureDeployedTables(client: DynamoDBClient, tables: readonly De
 }
 
 export function deployedTableInput(table: DeployedTable): TableDefinition['input'] {
-  const keySchema = (hash: string, range: string | undefined): KeySchemaElement[] => [
-    { AttributeName: hash, KeyType: 'HASH' },
-    ...(range ? [{ AttributeName: range, KeyType: 'RANGE' as const }] : []),
-  ];
   return {
     TableName: table.name,
     BillingMode: 'PAY_PER_REQUEST',
@@ -129,11 +117,11 @@ export function createTableInput(shape: TableShape, name: string): TableDefiniti
     TableName: name,
     BillingMode: 'PAY_PER_REQUEST',
     AttributeDefinitions: definitions,
-    KeySchema: keySchema(shape.partitionKey, shape.sortKey),
+    KeySchema: keySchema(shape.partitionKey.name, shape.sortKey?.name),
     ...(shape.globalIndexes.length > 0 && {
       GlobalSecondaryIndexes: shape.globalIndexes.map((index) => ({
         IndexName: index.name,
-        KeySchema: keySchema(index.partitionKey, index.sortKey),
+        KeySchema: keySchema(index.partitionKey.name, index.sortKey?.name),
         Projection: { ProjectionType: index.projection },
       })),
     }),
@@ -141,9 +129,9 @@ export function createTableInput(shape: TableShape, name: string): TableDefiniti
   };
 }
 
-function keySchema(partitionKey: KeyAttribute, sortKey: KeyAttribute | undefined): KeySchemaElement[] {
+function keySchema(partitionKey: string, sortKey: string | undefined): KeySchemaElement[] {
   return [
-    { AttributeName: partitionKey.name, KeyType: 'HASH' },
-    ...(sortKey ? [{ AttributeName: sortKey.name, KeyType: 'RANGE' as const }] : []),
+    { AttributeName: partitionKey, KeyType: 'HASH' },
+    ...(sortKey ? [{ AttributeName: sortKey, KeyType: 'RANGE' as const }] : []),
   ];
 }

@@ -21,7 +21,23 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runSynth } from './synth.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const FUNCTIONS = ['connect', 'disconnect', 'router', 'processor'];
+/** The functions, read from their one declaration (functions/core/function-declarations.ts). */
+export const FUNCTIONS = await declaredFunctionNames();
+
+async function declaredFunctionNames() {
+  const { outputFiles } = await build({
+    entryPoints: ['functions/core/function-declarations.ts'],
+    absWorkingDir: root,
+    bundle: true,
+    write: false,
+    format: 'cjs',
+    platform: 'node',
+    logLevel: 'warning',
+  });
+  const loaded = { exports: {} };
+  new Function('module', 'exports', outputFiles[0].text)(loaded, loaded.exports);
+  return loaded.exports.FUNCTION_NAMES;
+}
 /** Modules a function loads on demand, shipped beside its bundle instead of inside it. */
 const ON_DEMAND_MODULES = ['@aws-lambda-powertools/tracer'];
 

@@ -6,6 +6,7 @@
  * configured environment and runs on the first event.
  */
 import { spawnSync } from 'node:child_process';
+import { FUNCTION_NAMES } from '../../functions/core/function-declarations';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchContext } from '../lib/context';
@@ -13,7 +14,7 @@ import { count, type Figure, type SectionResult } from '../lib/report';
 import { REPO_ROOT } from '../lib/runtime';
 import { median } from '../lib/stats';
 
-export const FUNCTIONS = ['connect', 'disconnect', 'router', 'processor'] as const;
+export const FUNCTIONS = FUNCTION_NAMES;
 const BUNDLE_LIMIT_BYTES = 1_000_000;
 const INIT_LIMIT_MS = 100;
 

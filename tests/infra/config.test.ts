@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { FUNCTION_NAMES } from '../../functions/core/function-declarations';
 import * as path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import * as yaml from 'js-yaml';
@@ -233,7 +234,7 @@ describe('stack configuration', () => {
     expect(CONFIG_KEYS.routerTimeoutSeconds.expected).toBe(`an integer in [1, ${WEBSOCKET_LIMITS.integrationTimeoutSeconds}]`);
     expect(CONFIG_KEYS.processorTimeoutSeconds.expected).toBe(`an integer in [1, ${LAMBDA_LIMITS.maxTimeoutSeconds}]`);
     expect(CONFIG_KEYS.syncThresholdMs.expected).toBe(`an integer in [0, ${WEBSOCKET_LIMITS.integrationTimeoutSeconds * 1000 - 1}]`);
-    for (const fn of ['connect', 'disconnect', 'router', 'processor'] as const) {
+    for (const fn of FUNCTION_NAMES) {
       expect(CONFIG_KEYS[`${fn}MemoryMb`].expected).toBe(`an integer in [${LAMBDA_LIMITS.minMemoryMb}, ${LAMBDA_LIMITS.maxMemoryMb}]`);
     }
   });

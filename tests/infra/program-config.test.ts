@@ -3,6 +3,7 @@
  * gets as far as planning one.
  */
 import * as fs from 'node:fs';
+import { FUNCTION_NAMES } from '../../functions/core/function-declarations';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { readAuthSettings } from '../../functions/core/auth/verify-token';
@@ -77,7 +78,7 @@ describe('a tuned stack', () => {
   });
 
   it('turns on X-Ray for every function, with the only "*" grant X-Ray accepts', () => {
-    for (const fn of ['connect', 'disconnect', 'router', 'processor']) {
+    for (const fn of FUNCTION_NAMES) {
       expect(run.named(FUNCTION, `streamer-${fn}`).inputs).toMatchObject({ tracingConfig: { mode: 'Active' }, architectures: ['x86_64'] });
       expect(envOf(run, fn)).toMatchObject({ POWERTOOLS_TRACE_ENABLED: 'true', POWERTOOLS_LOG_LEVEL: 'DEBUG' });
       const wildcard = policyOf(run, fn).filter((s) => s.Resource.includes('*'));
@@ -176,7 +177,7 @@ describe('a bad stack', () => {
 
   it('fails the program with "run `npm run build` first" when the bundles are missing', async () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'streamer-no-dist-'));
-    const missing = ['connect', 'disconnect', 'router', 'processor'].map((fn) => path.join(empty, fn, 'index.js'));
+    const missing = FUNCTION_NAMES.map((fn) => path.join(empty, fn, 'index.js'));
     await expect(runProgram({ jwtSecret: TEST_JWT_SECRET }, { distDir: empty })).rejects.toThrow(
       `Lambda bundles are missing: ${missing.join(', ')}. Run \`npm run build\` first.`,
     );

@@ -8,6 +8,7 @@
  * attributes the program reads back (stream ARN, execution ARN, endpoint).
  */
 import * as fs from 'node:fs';
+import { FUNCTION_NAMES } from '../../functions/core/function-declarations';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as PulumiModule from '@pulumi/pulumi';
@@ -52,7 +53,7 @@ let stubDist: string | undefined;
 export function stubBundles(): string {
   if (stubDist === undefined) {
     stubDist = fs.mkdtempSync(path.join(os.tmpdir(), 'streamer-dist-'));
-    for (const fn of ['connect', 'disconnect', 'router', 'processor']) {
+    for (const fn of FUNCTION_NAMES) {
       fs.mkdirSync(path.join(stubDist, fn));
       fs.writeFileSync(path.join(stubDist, fn, 'index.js'), 'exports.handler = async () => ({ statusCode: 200 });\n');
     }

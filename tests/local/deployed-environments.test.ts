@@ -4,6 +4,7 @@
  * overrides: no other function's variables, none of the runtime's.
  */
 import { join } from 'node:path';
+import { FUNCTION_NAMES } from '../../functions/core/function-declarations';
 import { TOKEN_KEY_ENV } from '../../functions/core/function-declarations';
 import { deploymentFromManifest, isSecretMarker, readManifest, type LocalDeployment } from '../../local/deployment';
 import { containerEnvironment } from '../../local/function-environment';
@@ -50,7 +51,7 @@ const environmentOf = (name: string) => {
   };
 };
 
-describe.each(['connect', 'disconnect', 'router', 'processor'])('the %s container', (name) => {
+describe.each(FUNCTION_NAMES)('the %s container', (name) => {
   it('holds the manifest\'s variables and otherwise only what Lambda sets', () => {
     const { fn, env } = environmentOf(name);
     expect(Object.keys(env).sort()).toEqual([...new Set([...Object.keys(fn.environment), ...LAMBDA_AND_ENDPOINTS])].sort());

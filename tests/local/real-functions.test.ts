@@ -4,13 +4,14 @@
  * wire protocol only.
  */
 import { existsSync } from 'node:fs';
+import { FUNCTION_NAMES } from '../../functions/core/function-declarations';
 import { join } from 'node:path';
 import { type LocalRuntimeHandle, REPO_ROOT, startLocalRuntime } from '../support/local-runtime';
 import { openSocket } from '../support/socket-client';
 
 jest.setTimeout(30_000);
 
-const built = ['connect', 'disconnect', 'router', 'processor'].every((fn) => existsSync(join(REPO_ROOT, 'dist', fn, 'index.js')));
+const built = FUNCTION_NAMES.every((fn) => existsSync(join(REPO_ROOT, 'dist', fn, 'index.js')));
 
 (built ? describe : describe.skip)('the local runtime around the real functions', () => {
   let runtime: LocalRuntimeHandle;

@@ -5,6 +5,7 @@
  * the metrics the dashboard and the alarms read, served at `GET /metrics`.
  */
 import { existsSync } from 'node:fs';
+import { FUNCTION_NAMES } from '../../functions/core/function-declarations';
 import { join } from 'node:path';
 import type { MetricSeriesSummary } from '../../local/emf-metrics';
 import { type LocalRuntimeHandle, REPO_ROOT, startLocalRuntime } from '../support/local-runtime';
@@ -12,7 +13,7 @@ import { openSocket } from '../support/socket-client';
 
 jest.setTimeout(60_000);
 
-const built = ['connect', 'disconnect', 'router', 'processor'].every((fn) => existsSync(join(REPO_ROOT, 'dist', fn, 'index.js')));
+const built = FUNCTION_NAMES.every((fn) => existsSync(join(REPO_ROOT, 'dist', fn, 'index.js')));
 // The Powertools service name is the deployment's name: `<project>-<stack>`.
 const SERVICE = 'streamer-local';
 

@@ -1,5 +1,6 @@
 /** `streamer:tracing` and `streamer:logLevel` reach every function as Lambda and Powertools settings. */
 import { runWithDefaults, unwrapSecret, type ProgramRun, type RecordedResource } from '../infra/pulumi-program';
+import { FUNCTION_NAMES } from '../../functions/core/function-declarations';
 
 const FN = 'aws:lambda/function:Function';
 const POLICY = 'aws:iam/rolePolicy:RolePolicy';
@@ -7,7 +8,7 @@ const POLICY = 'aws:iam/rolePolicy:RolePolicy';
 const variablesOf = (fn: RecordedResource): Record<string, string> =>
   (unwrapSecret(fn.inputs.environment).value as { variables: Record<string, string> }).variables;
 
-const FUNCTIONS = ['connect', 'disconnect', 'router', 'processor'];
+const FUNCTIONS = FUNCTION_NAMES;
 
 /** Whether each function's role may send traces. */
 const grantsXRay = (run: ProgramRun): boolean[] =>

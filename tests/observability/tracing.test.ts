@@ -5,13 +5,14 @@
  * them, so a function with tracing off does not pay for aws-xray-sdk-core.
  */
 import { spawnSync } from 'node:child_process';
+import { FUNCTION_NAMES } from '../../functions/core/function-declarations';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadTracer, tracedClients } from '../../functions/tracing';
 
 const DIST = join(__dirname, '..', '..', 'dist');
-const FUNCTIONS = ['connect', 'disconnect', 'router', 'processor'];
+const FUNCTIONS = FUNCTION_NAMES;
 const TRACER_MODULE = join('node_modules', '@aws-lambda-powertools', 'tracer', 'index.js');
 
 function withEnv<T>(values: Record<string, string>, run: () => T): T {
