@@ -43,6 +43,8 @@ export const BENCH_RUNTIME_ENV: Readonly<Record<string, string>> = {
 
 export interface BenchRuntimeOptions {
   readonly env?: Record<string, string>;
+  /** Stack config to render the deployment with; default `BENCH_STACK_CONFIG` (limits raised, logs quiet). */
+  readonly stack?: Readonly<Record<string, string>>;
   /** Node flags for the runtime process, e.g. `--cpu-prof`. */
   readonly nodeArgs?: readonly string[];
 }
@@ -75,7 +77,7 @@ process.once('exit', () => {
 export async function startBenchRuntime(options: BenchRuntimeOptions = {}): Promise<BenchRuntime> {
   const env = { ...BENCH_RUNTIME_ENV, ...options.env };
   const dataDir = mkdtempSync(join(tmpdir(), 'streamer-bench-'));
-  const manifest = manifestWithConfig({ root: REPO_ROOT, config: BENCH_STACK_CONFIG, jwtSecret: devJwtSecret() });
+  const manifest = manifestWithConfig({ root: REPO_ROOT, config: options.stack ?? BENCH_STACK_CONFIG, jwtSecret: devJwtSecret() });
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), LOCAL_BUNDLE, '--port', '0', '--manifest', manifest], {
     cwd: REPO_ROOT,
     env: { ...process.env, STREAMER_LOCAL_DATA_DIR: dataDir, ...env },

@@ -13,7 +13,7 @@ import { REPO_ROOT } from '../lib/runtime';
 import { median } from '../lib/stats';
 
 const IDLE_CONTAINERS = 10;
-/** A `$default` event with nothing configured behind it: the router logs the error and answers 200. */
+/** A `$default` event with nothing configured behind it: the router fails it (misconfigured), after its cold start. */
 const ROUTER_EVENT = { requestContext: { connectionId: 'bench' }, body: '{}', isBase64Encoded: false };
 
 function routerSpec(): LambdaFunctionSpec {
