@@ -464,7 +464,6 @@ class Container {
   readonly ready: Promise<InitResult>;
   readonly exited: Promise<void>;
   alive = true;
-  initialised = false;
   private readonly worker: Worker;
   private settleInit?: (result: InitResult) => void;
   private current?: { readonly requestId: string; readonly settle: (reply: InvokeReply) => void };
@@ -516,7 +515,6 @@ class Container {
 
   private receive(message: ContainerMessage): void {
     if (message.type === 'ready') {
-      this.initialised = true;
       this.settleInit?.({ ok: true, initMs: message.initMs, readyMs: performance.now() - this.createdAt });
     } else if (message.type === 'init-failed') {
       this.settleInit?.({ ok: false, error: message.error });

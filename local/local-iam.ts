@@ -17,7 +17,7 @@ import {
   type AwsErrorResponse,
   type DenyingService,
 } from './iam/aws-denials';
-import { evaluatePolicies, type NamedPolicyDocument, type PolicyDocument, validatePolicyDocument } from './iam/policy-evaluator';
+import { type AuthorizationDecision, evaluatePolicies, type NamedPolicyDocument, type PolicyDocument, validatePolicyDocument } from './iam/policy-evaluator';
 import { type SignedHttpRequest, verifySigV4 } from './iam/sigv4';
 import type { LocalDeployment } from './deployment';
 import type { Logger } from './log';
@@ -56,7 +56,8 @@ function accessKeyIdFor(functionName: string): string {
 export class LocalIam {
   private readonly byAccessKey = new Map<string, FunctionPrincipal>();
   private readonly byFunction = new Map<string, FunctionPrincipal>();
-  private readonly uses = new Map<string, GrantUse>();
+  /** Statement × action × resource already recorded: each goes to the usage file once. */
+  private readonly recorded = new Set<string>();
 
   constructor(
     deployment: LocalDeployment,
@@ -109,18 +110,9 @@ export class LocalIam {
    * allowed, else the response AWS would send.
    */
   authorize(service: DenyingService, principal: FunctionPrincipal, action: string, resource: string): AwsErrorResponse | undefined {
-    const decision = evaluatePolicies(principal.policies, { action, resource });
-    if (decision.decision === 'Allow') {
-      this.recordUse(principal, action, resource, decision.matchedStatement!);
-      return undefined;
-    }
-    const response = accessDeniedResponse(service, { principalArn: principal.sessionArn, action, resource, decision: decision.decision });
-    this.log.error(
-      `ACCESS DENIED: ${principal.functionName} (role ${principal.roleName}) may not ${action} on ${resource} ` +
-        `(${decision.decision === 'ExplicitDeny' ? 'an explicit Deny' : 'no statement allows it'}): ` +
-        'AWS would refuse this call too; declare the capability in functions/core/function-declarations.ts',
-    );
-    return response;
+    const decision = this.decide(principal, action, resource);
+    if (decision === 'Allow') return undefined;
+    return accessDeniedResponse(service, { principalArn: principal.sessionArn, action, resource, decision });
   }
 
   /**
@@ -141,18 +133,22 @@ export class LocalIam {
   allows(functionName: string, action: string, resource: string): boolean {
     const principal = this.byFunction.get(functionName);
     if (!principal) throw new Error(`no role for function ${functionName}`);
-    const decision = evaluatePolicies(principal.policies, { action, resource });
-    if (decision.decision === 'Allow') {
-      this.recordUse(principal, action, resource, decision.matchedStatement!);
-      return true;
-    }
-    this.log.error(`ACCESS DENIED: ${principal.functionName} (role ${principal.roleName}) may not ${action} on ${resource}`);
-    return false;
+    return this.decide(principal, action, resource) === 'Allow';
   }
 
-  /** Every grant use seen so far (first use of each statement × action × resource). */
-  grantUses(): GrantUse[] {
-    return [...this.uses.values()];
+  /** Evaluates the role's policies; counts an allowed use, logs a denial loudly. */
+  private decide(principal: FunctionPrincipal, action: string, resource: string): AuthorizationDecision['decision'] {
+    const { decision, matchedStatement } = evaluatePolicies(principal.policies, { action, resource });
+    if (decision === 'Allow') {
+      this.recordUse(principal, action, resource, matchedStatement!);
+    } else {
+      this.log.error(
+        `ACCESS DENIED: ${principal.functionName} (role ${principal.roleName}) may not ${action} on ${resource} ` +
+          `(${decision === 'ExplicitDeny' ? 'an explicit Deny' : 'no statement allows it'}): ` +
+          'AWS would refuse this call too; declare the capability in functions/core/function-declarations.ts',
+      );
+    }
+    return decision;
   }
 
   private recordUse(principal: FunctionPrincipal, action: string, resource: string, matched: { policyName?: string; sid?: string; index: number }): void {
@@ -165,8 +161,8 @@ export class LocalIam {
       resource,
     };
     const key = `${use.functionName}\t${use.policyName}\t${use.statementIndex}\t${action}\t${resource}`;
-    if (this.uses.has(key)) return;
-    this.uses.set(key, use);
+    if (this.recorded.has(key)) return;
+    this.recorded.add(key);
     if (this.usageFile) appendFileSync(this.usageFile, `${JSON.stringify(use)}\n`);
   }
 }

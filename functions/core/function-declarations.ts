@@ -251,7 +251,3 @@ export function declaredEnv(fn: FunctionName): ReadonlySet<string> {
     ...declaration.settings.flatMap((setting) => SETTING_ENV[setting]),
   ]);
 }
-
-export function isFunctionName(name: string): name is FunctionName {
-  return Object.prototype.hasOwnProperty.call(FUNCTION_DECLARATIONS, name);
-}

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { openSocket } from '../support/socket-client';
 import { startLocalRuntime } from '../support/local-runtime';
+import { startReportJobs } from '../support/report-jobs';
 import { waitFor } from '../support/wait-for';
 
 const JOBS = Number(process.env.STREAMER_CRASH_JOBS ?? 100);
@@ -43,15 +44,8 @@ it(`recovers ${JOBS} jobs after SIGKILL: every request ends once, none twice`, a
     const first = await startLocalRuntime({ env, stack, persistDir });
     const token = first.mintToken({ sub: 'crash', tenant: 'acme' });
     const socket = await openSocket(`${first.wsUrl}?token=${token}`);
-    for (let i = 0; i < JOBS; i++) socket.send({ id: `job-${i}`, action: 'generate_report', payload: { rows: i + 1, stepDelayMs: 400 } });
-    const requestIds: string[] = [];
-    for (let i = 0; i < JOBS; i++) {
-      const ack = await socket.next<Message>((m) => m.id === `job-${i}` && (m.type === 'ack' || m.type === 'error'), 30_000);
-      expect(ack.type).toBe('ack');
-      requestIds.push(ack.requestId!);
-    }
-    // Kill once many jobs are running (they report progress); the local runtime runs at most 100 at once.
-    await waitFor(() => new Set((socket.received as Message[]).filter((m) => m.type === 'progress').map((m) => m.requestId)).size >= Math.min(JOBS / 2, 50), 30_000);
+    // Kill once many jobs are running (they report progress).
+    const requestIds = await startReportJobs(socket, { count: JOBS, stepDelayMs: 400, runningAtLeast: Math.min(JOBS / 2, 50) });
     const finishedBeforeCrash = (socket.received as Message[]).filter((m) => m.type === 'result').length;
     first.process.kill('SIGKILL');
     await new Promise((resolve) => first.process.once('exit', resolve));

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalRuntimeHandle, startLocalRuntime } from '../support/local-runtime';
 import { openSocket, type TestSocket } from '../support/socket-client';
+import { startReportJobs } from '../support/report-jobs';
 import { waitFor } from '../support/wait-for';
 
 jest.setTimeout(180_000);
@@ -42,17 +43,7 @@ async function health(runtime: LocalRuntimeHandle): Promise<Health | undefined> 
 }
 
 /** Sends the jobs and resolves with their request ids once each is acknowledged and most report progress. */
-async function startJobs(socket: TestSocket): Promise<string[]> {
-  for (let i = 0; i < JOBS; i++) socket.send({ id: `job-${i}`, action: 'generate_report', payload: { rows: i + 1, stepDelayMs: 500 } });
-  const requestIds: string[] = [];
-  for (let i = 0; i < JOBS; i++) {
-    const ack = await socket.next<Message>((m) => m.id === `job-${i}` && (m.type === 'ack' || m.type === 'error'), 30_000);
-    expect(ack.type).toBe('ack');
-    requestIds.push(ack.requestId!);
-  }
-  await waitFor(() => new Set((socket.received as Message[]).filter((m) => m.type === 'progress').map((m) => m.requestId)).size >= JOBS / 2, 30_000);
-  return requestIds;
-}
+const startJobs = (socket: TestSocket): Promise<string[]> => startReportJobs(socket, { count: JOBS, stepDelayMs: 500, runningAtLeast: JOBS / 2 });
 
 const withinMs = <T>(promise: Promise<T>, ms: number): Promise<T | 'timed out'> =>
   Promise.race([promise, new Promise<'timed out'>((resolve) => setTimeout(() => resolve('timed out'), ms).unref())]);
