@@ -3,7 +3,8 @@
  *
  * A WebSocket API whose `$connect`/`$disconnect`/`$default` routes reach three
  * Lambda functions; DynamoDB tables shaped by `functions/core/cloud-shapes.ts`;
- * the requests table's stream feeding the processor (which also re-queues
+ * a private results bucket for results too large for a message; the
+ * requests table's stream feeding the processor (which also re-queues
  * expired leases on a schedule); alarms and a dashboard.
  *
  * Configuration: `streamer:*` keys (see `infra/config.ts`, `docs/deploy.md`).
@@ -17,6 +18,7 @@ import { LeaseSweeperSchedule } from './infra/lease-sweeper';
 import { Monitoring } from './infra/monitoring';
 import { deploymentName } from './infra/naming';
 import { StreamDeadLetters, StreamWiring } from './infra/stream-wiring';
+import { ResultsBucket } from './infra/results-bucket';
 import { StreamerTables } from './infra/tables';
 import { WebSocketApi, WebSocketRoutes } from './infra/websocket-api';
 
@@ -27,12 +29,14 @@ const name = deploymentName(pulumi.getProject(), pulumi.getStack());
 const tables = new StreamerTables('streamer');
 const api = new WebSocketApi('streamer', { apiName: name, stageName: config.stageName });
 const deadLetters = new StreamDeadLetters('streamer');
+const resultsBucket = new ResultsBucket('streamer', { resultExpiryDays: config.requestTtlDays });
 const functions = new StreamerFunctions('streamer', {
   deploymentName: name,
   bundles,
   config,
   tables,
   api,
+  resultsBucket,
   deadLetterQueueArn: deadLetters.queue.arn,
 });
 new WebSocketRoutes('streamer', {
@@ -65,6 +69,8 @@ export const connectionsTable = tables.byName.connections.table.name;
 export const requestsTable = tables.byName.requests.table.name;
 export const subscriptionsTable = tables.byName.subscriptions.table.name;
 export const rateLimitsTable = tables.byName['rate-limits'].table.name;
+/** Large results and uploads (private; reached through presigned URLs). */
+export const resultsBucketName = resultsBucket.bucket.id;
 export const functionNames = functions.names;
 export const dashboardUrl = monitoring.dashboardUrl;
 /** Stream batches that failed after every retry wait here. */

@@ -7,8 +7,10 @@
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { RESULTS_BUCKET } from '../functions/core/cloud-shapes';
 import {
   type Capability,
+  type ResultsBucketAccess,
   COMMON_ENV,
   declarationOf,
   FUNCTION_NAMES,
@@ -21,6 +23,7 @@ import { ENV } from '../functions/core/runtime-env';
 import { formatRateLimit, type StackConfig } from './config';
 import { FUNCTION_HANDLER } from './function-code';
 import { METRICS_NAMESPACE } from './metrics-names';
+import type { ResultsBucket } from './results-bucket';
 import type { StreamerTables } from './tables';
 import type { WebSocketApi } from './websocket-api';
 
@@ -37,6 +40,7 @@ export interface PolicyStatement {
 export interface CapabilityTargets {
   readonly tables: StreamerTables;
   readonly api: WebSocketApi;
+  readonly resultsBucket: ResultsBucket;
   /** The worker's ARN, built from its name (referring to the function itself would be a cycle). */
   readonly workerArn: pulumi.Output<string>;
   readonly workerName: string;
@@ -47,6 +51,14 @@ export interface CapabilityTargets {
 function dynamodb(Sid: string, actions: readonly string[], Resource: readonly pulumi.Input<string>[]): PolicyStatement {
   return { Sid, Effect: 'Allow', Action: actions.map((a) => `dynamodb:${a}`), Resource };
 }
+
+/** Each access to the results bucket: one action on one key prefix (a presigned URL acts with its signer's grant). */
+const RESULTS_BUCKET_GRANTS: Readonly<Record<ResultsBucketAccess, { readonly sid: string; readonly action: string; readonly prefix: string }>> = {
+  writeResults: { sid: 'WriteLargeResults', action: 's3:PutObject', prefix: RESULTS_BUCKET.resultsPrefix },
+  readResults: { sid: 'SignResultDownloads', action: 's3:GetObject', prefix: RESULTS_BUCKET.resultsPrefix },
+  signUploads: { sid: 'SignUploads', action: 's3:PutObject', prefix: RESULTS_BUCKET.uploadsPrefix },
+  readUploads: { sid: 'ReadUploads', action: 's3:GetObject', prefix: RESULTS_BUCKET.uploadsPrefix },
+};
 
 /** The IAM statements one capability needs. */
 export function capabilityStatements(capability: Capability, targets: CapabilityTargets): PolicyStatement[] {
@@ -87,6 +99,11 @@ export function capabilityStatements(capability: Capability, targets: Capability
         },
         { Sid: 'StreamDeadLetters', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [targets.deadLetterQueueArn] },
       ];
+    case 'resultsBucket':
+      return capability.access.map((access) => {
+        const grant = RESULTS_BUCKET_GRANTS[access];
+        return { Sid: grant.sid, Effect: 'Allow', Action: [grant.action], Resource: [targets.resultsBucket.objectsArn(grant.prefix)] };
+      });
   }
 }
 
@@ -105,6 +122,8 @@ export function capabilityEnvironment(
       return { [ENV.workerFunction]: targets.workerName };
     case 'requestsStream':
       return {};
+    case 'resultsBucket':
+      return { [ENV.resultsBucket]: targets.resultsBucket.bucket.id, [ENV.objectUrlTtlSeconds]: String(RESULTS_BUCKET.objectUrlTtlSeconds) };
     case 'tokenKey': {
       const { auth } = config;
       const environment: Record<string, pulumi.Input<string>> = {};
@@ -171,6 +190,7 @@ export interface StreamerFunctionsArgs {
   readonly config: StackConfig;
   readonly tables: StreamerTables;
   readonly api: WebSocketApi;
+  readonly resultsBucket: ResultsBucket;
   /** Where the requests stream's failed batches go. */
   readonly deadLetterQueueArn: pulumi.Input<string>;
 }
@@ -194,6 +214,7 @@ export class StreamerFunctions extends pulumi.ComponentResource {
     const targets: CapabilityTargets = {
       tables: args.tables,
       api: args.api,
+      resultsBucket: args.resultsBucket,
       workerName: names.processor,
       workerArn: pulumi.interpolate`arn:${partition}:lambda:${region}:${accountId}:function:${names.processor}`,
       deadLetterQueueArn: args.deadLetterQueueArn,

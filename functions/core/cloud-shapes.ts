@@ -164,3 +164,21 @@ export interface FunctionShape {
 export const FUNCTION_DEFAULTS: Readonly<Record<FunctionName, FunctionShape>> = Object.fromEntries(
   FUNCTION_NAMES.map((fn) => [fn, { memoryMb: FUNCTION_DECLARATIONS[fn].memoryMb, timeoutSeconds: FUNCTION_DECLARATIONS[fn].timeoutSeconds }]),
 ) as Record<FunctionName, FunctionShape>;
+
+/**
+ * The results bucket: results too large for one WebSocket message, and
+ * inputs clients upload for handlers. `infra/` deploys it with these
+ * prefixes and lifecycle rules, the functions' grants are scoped to the
+ * prefixes, and the local runtime emulates the same bucket from the manifest.
+ */
+export const RESULTS_BUCKET = {
+  /** Large results, `results/<owner>/<sha256>.json`: they expire with the request (`requestTtlDays`). */
+  resultsPrefix: 'results/',
+  /** Uploaded inputs, `uploads/<owner>/<uploadId>`: consumed by a request soon after, so kept one day. */
+  uploadsPrefix: 'uploads/',
+  uploadExpiryDays: 1,
+  /** Lifetime of the URLs the functions sign (GET for results, PUT for uploads): short, a fresh one comes with every `status`. */
+  objectUrlTtlSeconds: 900,
+  /** The largest upload a client may be given a URL for (S3 allows 5 GB in one PUT; handlers read uploads into memory). */
+  maxUploadBytes: 64 * 1024 * 1024,
+} as const;

@@ -12,6 +12,10 @@ export const ENV = {
   managementEndpoint: 'STREAMER_MANAGEMENT_ENDPOINT',
   /** Function the stream consumer invokes asynchronously to run a claimed request (defaults to itself). */
   workerFunction: 'STREAMER_WORKER_FUNCTION',
+  /** The results bucket (large results, uploads): its physical name. */
+  resultsBucket: 'STREAMER_RESULTS_BUCKET',
+  /** Lifetime of the presigned URLs a function signs for the results bucket, in seconds. */
+  objectUrlTtlSeconds: 'STREAMER_OBJECT_URL_TTL_SECONDS',
   syncThresholdMs: 'STREAMER_SYNC_THRESHOLD_MS',
   maxRetries: 'STREAMER_MAX_RETRIES',
   connectionTtlHours: 'STREAMER_CONNECTION_TTL_HOURS',

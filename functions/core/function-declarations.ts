@@ -61,8 +61,27 @@ export interface RequestsStreamCapability {
   readonly kind: 'requestsStream';
 }
 
+/**
+ * What a function does with the results bucket (`cloud-shapes.ts`,
+ * `RESULTS_BUCKET`): each access is one IAM grant on one key prefix.
+ *
+ * - `writeResults`: stores a result too large for a message (`s3:PutObject` on `results/*`);
+ * - `readResults`: signs the short-lived GET URLs clients fetch those results with
+ *   (a presigned URL acts with its signer's rights: `s3:GetObject` on `results/*`);
+ * - `signUploads`: signs the PUT URLs clients upload inputs with (`s3:PutObject` on `uploads/*`);
+ * - `readUploads`: reads an uploaded input for a handler (`s3:GetObject` on `uploads/*`).
+ */
+export type ResultsBucketAccess = 'writeResults' | 'readResults' | 'signUploads' | 'readUploads';
+
+/** Objects in the results bucket: large results and uploaded inputs. */
+export interface ResultsBucketCapability {
+  readonly kind: 'resultsBucket';
+  readonly access: readonly ResultsBucketAccess[];
+}
+
 export type Capability =
   | TableCapability
+  | ResultsBucketCapability
   | ManagementApiCapability
   | WorkerDispatchCapability
   | TokenKeyCapability
@@ -100,6 +119,9 @@ export const TABLE_ENV: Readonly<Record<TableName, string>> = {
   subscriptions: ENV.subscriptionsTable,
   'rate-limits': ENV.rateLimitsTable,
 };
+
+/** The results bucket's name and how long the URLs a function signs for it stay valid. */
+export const RESULTS_BUCKET_ENV: readonly string[] = [ENV.resultsBucket, ENV.objectUrlTtlSeconds];
 
 /** Token settings: the key source (exactly one is set), the optional checks and the longest lifetime. */
 export const TOKEN_KEY_ENV: readonly string[] = [
@@ -177,6 +199,8 @@ export const FUNCTION_DECLARATIONS = {
       table('subscriptions', 'Subscriptions', ['PutItem', 'DeleteItem', 'UpdateItem', 'BatchWriteItem'], { by_connection: ['Query'] }),
       table('rate-limits', 'RateLimits', ['UpdateItem']),
       { kind: 'managementApi', methods: ['POST'] },
+      // Sync results and `status` replies over the message limit; upload URLs; uploads for sync handlers.
+      { kind: 'resultsBucket', access: ['writeResults', 'readResults', 'signUploads', 'readUploads'] },
     ],
     settings: ['syncThresholdMs', 'maxRetries', 'requestTtlDays', 'queueLeaseMs', 'rateLimits'],
     memoryMb: 256,
@@ -193,6 +217,8 @@ export const FUNCTION_DECLARATIONS = {
       table('connections', 'Connections', ['DeleteItem'], { by_user: ['Query'], by_tenant: ['Query'] }),
       table('subscriptions', 'Subscribers', ['Query', 'UpdateItem', 'BatchWriteItem'], { by_connection: ['Query'] }),
       { kind: 'managementApi', methods: ['POST'] },
+      // Async results over the message limit (and their URLs); uploads for queued handlers.
+      { kind: 'resultsBucket', access: ['writeResults', 'readResults', 'readUploads'] },
     ],
     settings: ['maxRetries', 'requestTtlDays', 'leaseMs', 'queueLeaseMs', 'cancelPollMs'],
     memoryMb: 512,
@@ -239,6 +265,8 @@ export function capabilityEnv(capability: Capability): readonly string[] {
       return TOKEN_KEY_ENV;
     case 'requestsStream':
       return [];
+    case 'resultsBucket':
+      return RESULTS_BUCKET_ENV;
   }
 }
 

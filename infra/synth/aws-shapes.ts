@@ -274,6 +274,29 @@ const SHAPES: Readonly<Record<string, Shape>> = {
     global: true,
     render: ({ target, physicalName }) => ({ id: physicalName, outputs: { dashboardArn: arn('cloudwatch', target, `dashboard/${physicalName}`, false) } }),
   },
+  'aws:s3/bucket:Bucket': {
+    autoNamed: 'bucket',
+    render: ({ target, physicalName }) => ({
+      id: physicalName,
+      outputs: {
+        // S3 ARNs name neither region nor account.
+        arn: `arn:${PARTITION}:s3:::${physicalName}`,
+        bucketDomainName: `${physicalName}.s3.amazonaws.com`,
+        bucketRegionalDomainName: `${physicalName}.s3.${target.region}.amazonaws.com`,
+      },
+    }),
+  },
+  // A bucket's configuration resources are one per bucket: the provider's id is the bucket's name.
+  ...Object.fromEntries(
+    [
+      'aws:s3/bucketOwnershipControls:BucketOwnershipControls',
+      'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock',
+      'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration',
+      'aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration',
+      'aws:s3/bucketCorsConfiguration:BucketCorsConfiguration',
+      'aws:s3/bucketPolicy:BucketPolicy',
+    ].map((type): [string, Shape] => [type, { render: ({ inputs }) => ({ id: text(inputs.bucket) ?? '', outputs: {} }) }]),
+  ),
   'aws:sns/topic:Topic': {
     autoNamed: 'name',
     render: ({ target, physicalName }) => {

@@ -301,6 +301,7 @@ describe('IAM', () => {
   const subscriptions = tableArn('subscriptions');
   const rateLimits = tableArn('rate-limits');
   const post = `execute-api:ManageConnections ${EXECUTION_ARN}/live/POST/@connections/*`;
+  const bucketObjects = (prefix: string) => `arn:aws:s3:::streamer-results-4f3e2d1/${prefix}/*`;
 
   it('lets connect only write a connection', () => {
     expect(grantsOf('connect')).toEqual([`dynamodb:PutItem ${connections}`]);
@@ -316,7 +317,7 @@ describe('IAM', () => {
     );
   });
 
-  it('lets the router read connections, create requests, manage subscriptions and rate limits, and post to connections', () => {
+  it('lets the router read connections, create requests, manage subscriptions and rate limits, post to connections, and store, sign and read bucket objects', () => {
     expect(grantsOf('router')).toEqual(
       [
         `dynamodb:GetItem ${connections}`,
@@ -333,11 +334,15 @@ describe('IAM', () => {
         `dynamodb:Query ${subscriptions}/index/by_connection`,
         `dynamodb:UpdateItem ${rateLimits}`,
         post,
+        `s3:PutObject ${bucketObjects('results')}`,
+        `s3:GetObject ${bucketObjects('results')}`,
+        `s3:PutObject ${bucketObjects('uploads')}`,
+        `s3:GetObject ${bucketObjects('uploads')}`,
       ].sort(),
     );
   });
 
-  it('lets the processor run requests, read the stream, invoke itself, post progress and dead-letter failed batches', () => {
+  it('lets the processor run requests, read the stream, invoke itself, post progress, dead-letter failed batches, store and sign results and read uploads', () => {
     expect(grantsOf('processor')).toEqual(
       [
         `dynamodb:GetItem ${requests}`,
@@ -354,6 +359,9 @@ describe('IAM', () => {
         post,
         ...['DescribeStream', 'GetRecords', 'GetShardIterator', 'ListStreams'].map((a) => `dynamodb:${a} ${STREAM_ARN}`),
         `sqs:SendMessage ${DLQ_ARN}`,
+        `s3:PutObject ${bucketObjects('results')}`,
+        `s3:GetObject ${bucketObjects('results')}`,
+        `s3:GetObject ${bucketObjects('uploads')}`,
       ].sort(),
     );
   });

@@ -76,6 +76,8 @@ function arnFor(type: string, physicalName: string): string {
       return `arn:aws:events:${REGION}:${ACCOUNT}:rule/${physicalName}`;
     case 'aws:sqs/queue:Queue':
       return `arn:aws:sqs:${REGION}:${ACCOUNT}:${physicalName}`;
+    case 'aws:s3/bucket:Bucket':
+      return `arn:aws:s3:::${physicalName}`;
     default:
       return `arn:aws:${service}:${REGION}:${ACCOUNT}:${physicalName}`;
   }
@@ -83,8 +85,9 @@ function arnFor(type: string, physicalName: string): string {
 
 const mocks: PulumiModule.runtime.Mocks = {
   newResource({ type, name, inputs }) {
-    const id = `${name}-id`;
-    const physicalName: string = inputs.name ?? `${name}-4f3e2d1`;
+    const physicalName: string = inputs.name ?? inputs.bucket ?? `${name}-4f3e2d1`;
+    // A bucket's id is its name, as the provider has it.
+    const id = type === 'aws:s3/bucket:Bucket' ? physicalName : `${name}-id`;
     const arn = arnFor(type, physicalName);
     const state: Record<string, unknown> = { ...inputs, name: physicalName, arn };
     switch (type) {
