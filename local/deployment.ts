@@ -97,12 +97,36 @@ export interface DeployedWebSocketApi {
   readonly routes: Readonly<Record<string, string>>;
 }
 
+/** A lifecycle expiration rule: objects under `prefix` are deleted `expirationDays` after they were written. */
+export interface BucketExpirationRule {
+  readonly id: string;
+  readonly prefix: string;
+  readonly expirationDays: number;
+}
+
+/** A CORS rule as S3 holds it. */
+export interface BucketCorsRule {
+  readonly allowedMethods: readonly string[];
+  readonly allowedOrigins: readonly string[];
+  readonly allowedHeaders: readonly string[];
+  readonly exposeHeaders: readonly string[];
+  readonly maxAgeSeconds?: number;
+}
+
+export interface DeployedBucket {
+  readonly name: string;
+  readonly arn: string;
+  readonly lifecycle: readonly BucketExpirationRule[];
+  readonly cors: readonly BucketCorsRule[];
+}
+
 export interface LocalDeployment {
   readonly project: string;
   readonly stack: string;
   readonly region: string;
   readonly accountId: string;
   readonly tables: readonly DeployedTable[];
+  readonly buckets: readonly DeployedBucket[];
   readonly functions: readonly DeployedFunction[];
   readonly api: DeployedWebSocketApi;
   readonly streamMappings: readonly DeployedStreamMapping[];
@@ -132,6 +156,12 @@ const EMULATED_TYPES = new Set([
   'aws:cloudwatch/eventRule:EventRule',
   'aws:cloudwatch/eventTarget:EventTarget',
   'aws:sqs/queue:Queue',
+  'aws:s3/bucket:Bucket',
+  'aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration',
+  'aws:s3/bucketCorsConfiguration:BucketCorsConfiguration',
+  // Locally every object is private (no ACLs, no public access) and the owner enforced, as these say.
+  'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock',
+  'aws:s3/bucketOwnershipControls:BucketOwnershipControls',
 ]);
 
 export function readManifest(file: string): DeploymentManifest {
@@ -190,6 +220,31 @@ export function deploymentFromManifest(manifest: DeploymentManifest, rootDir: st
       ttlAttribute: ttl?.enabled ? ttl.attributeName : undefined,
       streamViewType: r.inputs.streamEnabled ? (r.inputs.streamViewType as DeployedTable['streamViewType']) : undefined,
       streamArn: r.inputs.streamEnabled ? text(r, 'streamArn', 'outputs') : undefined,
+    };
+  });
+
+  const lifecycles = ofType('aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration');
+  const corsConfigurations = ofType('aws:s3/bucketCorsConfiguration:BucketCorsConfiguration');
+  const buckets: DeployedBucket[] = ofType('aws:s3/bucket:Bucket').map((r) => {
+    const name = text(r, 'bucket', 'outputs');
+    const rules = providerShaped<{ id: string; status?: string; filter?: { prefix?: string }; expiration?: { days?: number } }[]>(
+      lifecycles.find((candidate) => candidate.inputs.bucket === name)?.inputs.rules,
+      [],
+    );
+    const cors = providerShaped<Partial<BucketCorsRule>[]>(corsConfigurations.find((candidate) => candidate.inputs.bucket === name)?.inputs.corsRules, []);
+    return {
+      name,
+      arn: text(r, 'arn', 'outputs'),
+      lifecycle: rules
+        .filter((rule) => rule.status !== 'Disabled' && typeof rule.expiration?.days === 'number')
+        .map((rule) => ({ id: rule.id, prefix: rule.filter?.prefix ?? '', expirationDays: rule.expiration!.days! })),
+      cors: cors.map((rule) => ({
+        allowedMethods: rule.allowedMethods ?? [],
+        allowedOrigins: rule.allowedOrigins ?? [],
+        allowedHeaders: rule.allowedHeaders ?? [],
+        exposeHeaders: rule.exposeHeaders ?? [],
+        ...(rule.maxAgeSeconds !== undefined && { maxAgeSeconds: rule.maxAgeSeconds }),
+      })),
     };
   });
 
@@ -301,6 +356,7 @@ export function deploymentFromManifest(manifest: DeploymentManifest, rootDir: st
     region: manifest.region,
     accountId: manifest.accountId,
     tables,
+    buckets,
     functions,
     api,
     streamMappings,

@@ -95,6 +95,11 @@ export class LocalIam {
     };
   }
 
+  /** The function whose credentials these are (a presigned URL names only the access key id). */
+  principalByAccessKey(accessKeyId: string): FunctionPrincipal | undefined {
+    return this.byAccessKey.get(accessKeyId);
+  }
+
   /** Who signed the request; an unsigned, unknown or badly signed request gets AWS's refusal. */
   async authenticate(service: DenyingService, request: SignedHttpRequest): Promise<Authentication> {
     const verified = await verifySigV4(request, (accessKeyId) => this.byAccessKey.get(accessKeyId));

@@ -11,6 +11,7 @@
  *                                  the Lambda Invoke API, local-only extras
  *   DynamoDB front (IAM-checked)   every call signed and authorized, then
  *   DynamoDB Local (Java)          the real engine, with streams; TTL swept here
+ *   S3 (IAM-checked, in memory)    the manifest's buckets: objects, presigned URLs, CORS, lifecycle
  *   Lambda containers              one worker thread per concurrent invocation
  *   stream poller + mapping        the manifest's event source mapping
  *   schedule                       the manifest's EventBridge rules
@@ -41,6 +42,7 @@ import type { LocalRuntimeOptions } from './local-config';
 import { handleLocalEndpoint } from './local-endpoints';
 import { LocalIam } from './local-iam';
 import { createLogger, describeError, type Logger } from './log';
+import { startS3Api, type RunningS3Api } from './s3-api';
 import { Schedule } from './schedule';
 import { DynamoDbStreamPoller } from './stream-poller';
 import { ensureDeployedTables, type LocalTable } from './tables';
@@ -64,6 +66,8 @@ export interface RunningLocalRuntime {
   /** What runs: the manifest's deployment. */
   readonly deployment: LocalDeployment;
   readonly iam: LocalIam;
+  /** The emulated S3 (the manifest's buckets): its endpoint and objects. */
+  readonly s3: RunningS3Api;
   /** The functions' metrics, aggregated from their EMF output (`GET /metrics`). */
   readonly metrics: EmfMetrics;
   /** Milliseconds from `bootLocalRuntime` to ready. */
@@ -140,6 +144,8 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
       log: log.child('dynamodb'),
     });
     stops.push(['DynamoDB front', () => dynamodbFront.stop()]);
+    const s3 = await startS3Api({ iam, buckets: deployment.buckets, host: options.host, lifecycleSweepMs: options.ttlSweepMs, log: log.child('s3') });
+    stops.push(['S3', () => s3.stop()]);
 
     const metrics = new EmfMetrics();
     // Each function runs in its own containers with exactly its environment; this process's stays its own.
@@ -147,6 +153,7 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
       functions: functionSpecs(deployment, options, {
         iam,
         dynamodbEndpoint: dynamodbFront.endpoint,
+        s3Endpoint: s3.endpoint,
         httpEndpoint: httpUrl,
         secrets: { 'streamer:jwtSecret': devJwtSecret(process.env) },
       }),
@@ -260,6 +267,7 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
       tables,
       deployment,
       iam,
+      s3,
       metrics,
       startupMs: Date.now() - started,
       lost: dynamodb.lost,
@@ -292,6 +300,7 @@ function closeServer(server: Server): Promise<void> {
 interface SpecContext {
   readonly iam: LocalIam;
   readonly dynamodbEndpoint: string;
+  readonly s3Endpoint: string;
   readonly httpEndpoint: string;
   readonly secrets: Readonly<Record<string, string>>;
 }

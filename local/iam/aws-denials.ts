@@ -16,7 +16,7 @@ import type { AuthorizationDecision } from './policy-evaluator';
 import { SIGV4_MESSAGES, type SigV4FailureReason } from './sigv4';
 
 /** The services the local runtime emulates, by their signing name. */
-export type DenyingService = 'dynamodb' | 'execute-api' | 'lambda';
+export type DenyingService = 'dynamodb' | 'execute-api' | 'lambda' | 's3';
 
 /** An HTTP response, ready to write. */
 export interface AwsErrorResponse {
@@ -44,8 +44,18 @@ const AUTHENTICATION_ERRORS: Readonly<Record<SigV4FailureReason, string>> = {
   expired: 'InvalidSignatureException',
 };
 
+/** S3 names its refusals differently (restXml, `<Error><Code>`), and every one is a 403. */
+const S3_AUTHENTICATION_ERRORS: Readonly<Record<SigV4FailureReason, string>> = {
+  missing: 'AccessDenied',
+  malformed: 'AuthorizationQueryParametersError',
+  'unknown-key': 'InvalidAccessKeyId',
+  'bad-token': 'InvalidToken',
+  'bad-signature': 'SignatureDoesNotMatch',
+  expired: 'AccessDenied',
+};
+
 interface ServiceProtocol {
-  readonly protocol: 'json1.0' | 'restJson';
+  readonly protocol: 'json1.0' | 'restJson' | 'restXml';
   readonly status: number;
   /**
    * Whether the denial message says why ("because no identity-based policy
@@ -60,6 +70,7 @@ const SERVICES: Readonly<Record<DenyingService, ServiceProtocol>> = {
   dynamodb: { protocol: 'json1.0', status: 400, explainsDenial: true, missingAuthenticationMessage: SIGV4_MESSAGES.missing },
   'execute-api': { protocol: 'restJson', status: 403, explainsDenial: false, missingAuthenticationMessage: 'Missing Authentication Token' },
   lambda: { protocol: 'restJson', status: 403, explainsDenial: true, missingAuthenticationMessage: 'Missing Authentication Token' },
+  s3: { protocol: 'restXml', status: 403, explainsDenial: true, missingAuthenticationMessage: 'Access Denied' },
 };
 
 /**
@@ -100,7 +111,7 @@ export function accessDeniedMessage(service: DenyingService, denial: AccessDenia
  * ```
  */
 export function accessDeniedResponse(service: DenyingService, denial: AccessDenial): AwsErrorResponse {
-  return errorResponse(service, 'AccessDeniedException', { Message: accessDeniedMessage(service, denial) });
+  return errorResponse(service, service === 's3' ? 'AccessDenied' : 'AccessDeniedException', { Message: accessDeniedMessage(service, denial) });
 }
 
 /**
@@ -109,11 +120,23 @@ export function accessDeniedResponse(service: DenyingService, denial: AccessDeni
  */
 export function authenticationFailureResponse(service: DenyingService, failure: { readonly reason: SigV4FailureReason; readonly message: string }): AwsErrorResponse {
   const message = failure.reason === 'missing' ? SERVICES[service].missingAuthenticationMessage : failure.message;
-  return errorResponse(service, AUTHENTICATION_ERRORS[failure.reason], { message });
+  const names = service === 's3' ? S3_AUTHENTICATION_ERRORS : AUTHENTICATION_ERRORS;
+  return errorResponse(service, names[failure.reason], { message });
+}
+
+/** An S3 error document (restXml): what the SDK parses into the error's `name` and `message`. */
+export function s3ErrorResponse(status: number, code: string, message: string, resource?: string): AwsErrorResponse {
+  const requestId = randomUUID();
+  const escaped = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const body =
+    '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    `<Error><Code>${code}</Code><Message>${escaped(message)}</Message>${resource ? `<Resource>${escaped(resource)}</Resource>` : ''}<RequestId>${requestId}</RequestId></Error>`;
+  return { status, headers: { 'Content-Type': 'application/xml', 'x-amz-request-id': requestId }, body };
 }
 
 function errorResponse(service: DenyingService, errorName: string, text: { Message: string } | { message: string }): AwsErrorResponse {
   const { protocol, status } = SERVICES[service];
+  if (protocol === 'restXml') return s3ErrorResponse(status, errorName, 'Message' in text ? text.Message : text.message);
   const requestId = randomUUID();
   if (protocol === 'json1.0') {
     return {

@@ -16,12 +16,14 @@ export {
   type PolicyStatement,
 } from './policy-evaluator';
 export type { ConditionBlock, ConditionValue, RequestContext } from './policy-conditions';
+export { isPresigned, verifyPresignedUrl, MAX_PRESIGNED_EXPIRY_SECONDS, type PresignedVerification } from './presigned-url';
 export { verifySigV4, type SecretLookup, type SignedHttpRequest, type SigningSecret, type SigV4FailureReason, type SigV4Verification } from './sigv4';
 export {
   accessDeniedMessage,
   accessDeniedResponse,
   assumedRoleArn,
   authenticationFailureResponse,
+  s3ErrorResponse,
   type AccessDenial,
   type AwsErrorResponse,
   type DenyingService,

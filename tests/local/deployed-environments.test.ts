@@ -28,6 +28,7 @@ const LAMBDA_AND_ENDPOINTS = [
   'AWS_SECRET_ACCESS_KEY',
   'AWS_SESSION_TOKEN',
   'AWS_ENDPOINT_URL_DYNAMODB',
+  'AWS_ENDPOINT_URL_S3',
   'AWS_ENDPOINT_URL_LAMBDA',
   'AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI',
 ];
@@ -45,6 +46,7 @@ const environmentOf = (name: string) => {
       deployment,
       credentials: { AWS_ACCESS_KEY_ID: 'ASIA', AWS_SECRET_ACCESS_KEY: 's', AWS_SESSION_TOKEN: 't' },
       dynamodbEndpoint: 'http://127.0.0.1:1',
+      s3Endpoint: 'http://127.0.0.1:3',
       httpEndpoint: 'http://127.0.0.1:2',
       secrets: { 'streamer:jwtSecret': 'the-local-secret' },
     }),

@@ -1,6 +1,7 @@
 import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   accessDeniedMessage,
   accessDeniedResponse,
@@ -16,6 +17,7 @@ const principalArn = assumedRoleArn('123456789012', 'streamer-worker-role', 'str
 const TABLE_ARN = 'arn:aws:dynamodb:us-east-1:123456789012:table/Jobs';
 const CONNECTION_ARN = 'arn:aws:execute-api:us-east-1:123456789012:abc123/prod/POST/@connections/abc=';
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:streamer-worker';
+const OBJECT_ARN = 'arn:aws:s3:::streamer-results/results/a/b.json';
 
 let server: AwsTestServer;
 let nextResponse: AwsErrorResponse;
@@ -38,6 +40,7 @@ const calls: Readonly<Record<DenyingService, () => Promise<unknown>>> = {
     new DynamoDBClient(clientConfig()).send(new UpdateItemCommand({ TableName: 'Jobs', Key: { pk: { S: 'job#1' } }, UpdateExpression: 'SET #s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': { S: 'done' } } })),
   'execute-api': () => new ApiGatewayManagementApiClient(clientConfig()).send(new PostToConnectionCommand({ ConnectionId: 'abc=', Data: Buffer.from('{}') })),
   lambda: () => new LambdaClient(clientConfig()).send(new InvokeCommand({ FunctionName: FUNCTION_ARN, InvocationType: 'Event' })),
+  s3: () => new S3Client(clientConfig()).send(new GetObjectCommand({ Bucket: 'streamer-results', Key: 'results/a/b.json' })),
 };
 
 interface SdkError {
@@ -68,6 +71,21 @@ describe('access denied responses', () => {
     expect(error.name).toBe('AccessDeniedException');
     expect(error.message).toBe(accessDeniedMessage(service, denial));
     expect(error.$metadata.httpStatusCode).toBe(status);
+  });
+
+  it('makes the S3 SDK client throw AccessDenied (S3\'s own name) with the AWS message, as a 403', async () => {
+    const denial = { principalArn, action: 's3:GetObject', resource: OBJECT_ARN, decision: 'ImplicitDeny' } as const;
+    const error = await sdkErrorFor('s3', accessDeniedResponse('s3', denial));
+    expect(error).toMatchObject({ name: 'AccessDenied', message: accessDeniedMessage('s3', denial), $metadata: { httpStatusCode: 403 } });
+  });
+
+  it.each([
+    ['bad-signature', 'SignatureDoesNotMatch'],
+    ['unknown-key', 'InvalidAccessKeyId'],
+    ['expired', 'AccessDenied'],
+  ] as const)('makes the S3 SDK client throw S3\'s error for a %s signature (%s)', async (reason, name) => {
+    const error = await sdkErrorFor('s3', authenticationFailureResponse('s3', { reason, message: 'refused' }));
+    expect(error).toMatchObject({ name, message: 'refused', $metadata: { httpStatusCode: 403 } });
   });
 
   it('words an implicit DynamoDB denial as no identity-based policy allowing the action', () => {
