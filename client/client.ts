@@ -7,7 +7,20 @@
  * resubscription after a reconnect both land on the right request.
  */
 import { WEBSOCKET_LIMITS } from '../functions/core/aws-limits';
-import type { ErrorMessage, JsonObject, ProgressMessage, RequestView, ServerMessage } from '../functions/core/protocol/messages';
+import {
+  isDataReference,
+  type DataReference,
+  type ErrorMessage,
+  type JsonObject,
+  type JsonValue,
+  type ProgressMessage,
+  type RequestView,
+  type ResultMessage,
+  type ServerMessage,
+  type StatusMessage,
+  type UploadMessage,
+} from '../functions/core/protocol/messages';
+import { defaultFetch, fetchReferencedData, type FetchLike } from './large-results';
 import { Connection } from './connection';
 import { StreamerError } from './errors';
 import { invokeListener } from './listener';
@@ -95,6 +108,7 @@ export class StreamerClient<A extends ActionMap<A> = AnyActions> {
   private counter = 0;
   private readonly idSuffix = randomSuffix();
   private fatalError: StreamerError | null = null;
+  private readonly fetch: FetchLike;
   private readyWaiters: Array<{ resolve: () => void; reject: (error: StreamerError) => void }> = [];
 
   /**
@@ -106,6 +120,7 @@ export class StreamerClient<A extends ActionMap<A> = AnyActions> {
    */
   constructor(url: string, options: StreamerClientOptions = {}) {
     this.options = options;
+    this.fetch = options.fetch ?? defaultFetch();
     const WebSocketImpl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (WebSocketImpl === undefined) {
       throw new TypeError('No WebSocket implementation: pass the `WebSocket` option (in Node 20, import StreamerClient from the `node` entry)');
@@ -206,7 +221,7 @@ export class StreamerClient<A extends ActionMap<A> = AnyActions> {
       if (refusal !== null) return reject(refusal);
       const id = this.nextId('c');
       const frame = JSON.stringify({ id, action, payload: payload ?? {} });
-      const tooLarge = frameTooLarge(frame);
+      const tooLarge = this.refuseIfTooLarge(frame);
       if (tooLarge !== null) return reject(tooLarge);
 
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -262,6 +277,34 @@ export class StreamerClient<A extends ActionMap<A> = AnyActions> {
   }
 
   /**
+   * Uploads an input too large for a message (browsers: over 32 KB; Node:
+   * over 128 KB) straight to the deployment's bucket, and resolves with the
+   * reference to pass in a payload field the handler declares with
+   * `uploadReference`. The URL is signed for this caller and this size only,
+   * and the upload is kept for a day.
+   *
+   * @example
+   * const file = await client.upload(csvText, { contentType: 'text/csv' });
+   * const summary = await client.request('import_csv', { file }); // file: { uploadId }
+   */
+  async upload(data: Uint8Array | string, options: { readonly contentType?: string } = {}): Promise<{ readonly uploadId: string }> {
+    const body = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    const reply = (await this.call('upload', { bytes: body.length, contentType: options.contentType ?? 'application/octet-stream' }, 'upload')) as UploadMessage;
+    let response: Awaited<ReturnType<FetchLike>>;
+    try {
+      response = await this.fetch(reply.url, { method: reply.method, body, headers: { ...reply.headers } });
+    } catch (error) {
+      throw new StreamerError('UPLOAD_FAILED', 'The upload could not be sent', { cause: error });
+    }
+    if (!response.ok) {
+      throw new StreamerError('UPLOAD_FAILED', `The bucket refused the upload (HTTP ${response.status}): ${(await response.text()).slice(0, 300)}`, {
+        details: { status: response.status },
+      });
+    }
+    return { uploadId: reply.uploadId };
+  }
+
+  /**
    * Cancels a request on the server; resolves when the server confirmed
    * (`cancelled`). The request then ends with a `CANCELLED` error.
    *
@@ -300,6 +343,80 @@ export class StreamerClient<A extends ActionMap<A> = AnyActions> {
   }
 
   // ---------------------------------------------------------------- internals
+
+  /**
+   * The largest message this client can send: one WebSocket frame (32 KB),
+   * since browsers (and Node's global WebSocket) send each message as a
+   * single frame and API Gateway closes the connection on a larger one. The
+   * Node entry fragments, so it may send up to the 128 KB message limit.
+   */
+  protected messageLimitBytes(): number {
+    return MAX_FRAME_BYTES;
+  }
+
+  private refuseIfTooLarge(frame: string): StreamerError | null {
+    const limit = this.messageLimitBytes();
+    const tooLarge = frameTooLarge(frame, limit);
+    if (tooLarge === null || limit === MAX_MESSAGE_BYTES) return tooLarge;
+    return new StreamerError(
+      'PAYLOAD_TOO_LARGE',
+      `${tooLarge.message}: this client sends each message as one WebSocket frame, and API Gateway closes the connection on any frame over ${limit} bytes. ` +
+        'Send a smaller payload, or upload the input with client.upload() and pass the reference it returns (the Node client fragments messages up to 128 KB).',
+      { details: { ...tooLarge.details, limitBytes: limit, reason: 'single-frame' } },
+    );
+  }
+
+  /** A result over the message limit came as a URL: fetch it, then handle it as if it had come inline. */
+  private async resolveReferencedResult(message: Extract<ResultMessage, DataReference>): Promise<void> {
+    const { dataUrl: _url, dataBytes: _bytes, dataSha256: _sha, dataExpiresAt: _expires, ...envelope } = message;
+    try {
+      this.handleMessage({ ...envelope, data: await this.fetchWithFreshUrl(message, message.requestId) });
+    } catch (error) {
+      this.failMessage(message.id, message.requestId, error instanceof StreamerError ? error : new StreamerError('RESULT_UNAVAILABLE', String(error)));
+    }
+  }
+
+  private async resolveReferencedStatus(message: StatusMessage, reference: DataReference): Promise<void> {
+    const { dataUrl: _url, dataBytes: _bytes, dataSha256: _sha, dataExpiresAt: _expires, ...view } = message.request;
+    try {
+      const data = await fetchReferencedData(reference, this.fetch);
+      this.handleMessage({ ...message, request: { ...view, result: data } });
+    } catch (error) {
+      this.failMessage(message.id, undefined, error instanceof StreamerError ? error : new StreamerError('RESULT_UNAVAILABLE', String(error)));
+    }
+  }
+
+  /** Fetches a referenced result; if its URL has expired meanwhile, asks `status` once for a fresh one. */
+  private async fetchWithFreshUrl(reference: DataReference, requestId: string | undefined): Promise<JsonValue> {
+    try {
+      return await fetchReferencedData(reference, this.fetch);
+    } catch (error) {
+      if (!(error instanceof StreamerError) || error.code !== 'RESULT_UNAVAILABLE' || requestId === undefined) throw error;
+      const view = await this.status(requestId).catch(() => undefined);
+      if (view?.result === undefined) throw error;
+      return view.result;
+    }
+  }
+
+  /** A referenced result could not be had: whoever awaits the message gets the error. */
+  private failMessage(id: string, requestId: string | undefined, error: StreamerError): void {
+    const control = this.controls.get(id);
+    if (control !== undefined) {
+      this.controls.delete(id);
+      control.reject(error);
+      return;
+    }
+    const entry = this.requests.get(id) ?? (requestId === undefined ? undefined : this.requestsByRequestId.get(requestId));
+    if (entry !== undefined) {
+      entry.dispose();
+      this.forget(entry);
+      if (!entry.abandoned) entry.reject(error);
+    }
+    if (requestId !== undefined) {
+      for (const channel of this.subscriptions.get(requestId) ?? []) channel.fail(error);
+      this.subscriptions.delete(requestId);
+    }
+  }
 
   private nextId(prefix: string): string {
     this.counter += 1;
@@ -474,6 +591,14 @@ export class StreamerClient<A extends ActionMap<A> = AnyActions> {
   }
 
   private handleMessage(message: ServerMessage): void {
+    if (message.type === 'result' && isDataReference(message)) {
+      void this.resolveReferencedResult(message);
+      return;
+    }
+    if (message.type === 'status' && isDataReference(message.request)) {
+      void this.resolveReferencedStatus(message, message.request);
+      return;
+    }
     if (message.type === 'broadcast') {
       invokeListener(this.options.onBroadcast, message.topic, message.data as unknown);
       return;
@@ -533,7 +658,7 @@ export class StreamerClient<A extends ActionMap<A> = AnyActions> {
       case 'result':
         entry.dispose();
         this.forget(entry);
-        entry.resolve(message.data);
+        entry.resolve('data' in message ? message.data : null);
         return;
       case 'error':
         entry.dispose();
@@ -558,13 +683,13 @@ function cancelledError(reason: unknown): StreamerError {
   return new StreamerError('CANCELLED', 'The request was aborted by the caller', { cause: reason });
 }
 
-function frameTooLarge(frame: string): StreamerError | null {
+function frameTooLarge(frame: string, limit: number): StreamerError | null {
   // Cheap bound first: a UTF-16 code unit is at most 3 UTF-8 bytes.
-  if (frame.length * 3 <= MAX_MESSAGE_BYTES) return null;
+  if (frame.length * 3 <= limit) return null;
   const bytes = new TextEncoder().encode(frame).length;
-  if (bytes <= MAX_MESSAGE_BYTES) return null;
-  return new StreamerError('PAYLOAD_TOO_LARGE', `The request message is ${bytes} bytes; the limit is ${MAX_MESSAGE_BYTES}`, {
-    details: { sizeBytes: bytes, limitBytes: MAX_MESSAGE_BYTES },
+  if (bytes <= limit) return null;
+  return new StreamerError('PAYLOAD_TOO_LARGE', `The request message is ${bytes} bytes; the limit is ${limit}`, {
+    details: { sizeBytes: bytes, limitBytes: limit },
   });
 }
 

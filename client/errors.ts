@@ -10,11 +10,20 @@ import type { ErrorCode, WireError } from '../functions/core/errors';
  *
  * - `DISCONNECTED`: the connection was lost (or never came up) and the
  *   request could not be completed; retryable.
+ * - `RESULT_UNAVAILABLE`: a result sent by reference (over the message
+ *   limit) could not be fetched: its URL expired, or the object is gone
+ *   (results expire with their request). `details.status` is the HTTP
+ *   status; `client.status(requestId)` hands out a fresh URL while the
+ *   request is kept. Retryable.
+ * - `UPLOAD_FAILED`: the bucket refused an upload's PUT (`details.status`);
+ *   ask for a new upload and send again. Retryable.
+ * - `RESULT_INTEGRITY`: what was fetched is not what the server announced
+ *   (`dataBytes`, `dataSha256`); not retryable.
  *
  * @example
  * if (error.code === 'DISCONNECTED' && error.retryable) retryLater();
  */
-export type ClientErrorCode = 'DISCONNECTED';
+export type ClientErrorCode = 'DISCONNECTED' | 'RESULT_UNAVAILABLE' | 'RESULT_INTEGRITY' | 'UPLOAD_FAILED';
 
 /**
  * Every code a {@link StreamerError} can carry: the protocol's table plus the
@@ -31,6 +40,8 @@ const RETRYABLE_BY_DEFAULT: ReadonlySet<StreamerErrorCode> = new Set<StreamerErr
   'TIMEOUT',
   'INTERNAL_ERROR',
   'DISCONNECTED',
+  'RESULT_UNAVAILABLE',
+  'UPLOAD_FAILED',
 ]);
 
 /**

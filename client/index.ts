@@ -13,6 +13,7 @@
  */
 export { StreamerClient, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from './client';
 export { StreamerError } from './errors';
+export { fetchReferencedData, type FetchLike } from './large-results';
 export type { StreamerErrorCode, ClientErrorCode, StreamerErrorOptions } from './errors';
 export type { Subscription, SubscriptionEvent, SubscribeOptions } from './subscription';
 export type {
@@ -31,6 +32,7 @@ export type {
 } from './types';
 export type {
   AckMessage,
+  DataReference,
   ErrorMessage,
   JsonObject,
   JsonValue,
@@ -39,5 +41,6 @@ export type {
   RequestView,
   ResultMessage,
   ServerMessage,
+  UploadMessage,
 } from '../functions/core/protocol/messages';
 export type { ErrorCode, WireError } from '../functions/core/errors';

@@ -10,7 +10,7 @@
 import WebSocket from 'ws';
 import { WEBSOCKET_LIMITS } from '../functions/core/aws-limits';
 import { frameSlices } from '../functions/core/protocol/frames';
-import { StreamerClient as BaseStreamerClient } from './client';
+import { StreamerClient as BaseStreamerClient, MAX_MESSAGE_BYTES } from './client';
 import type { ActionMap, AnyActions, StreamerClientOptions, WebSocketConstructor } from './types';
 
 export * from './index';
@@ -50,5 +50,10 @@ class ApiGatewayWebSocket extends WebSocket {
 export class StreamerClient<A extends ActionMap<A> = AnyActions> extends BaseStreamerClient<A> {
   constructor(url: string, options: StreamerClientOptions = {}) {
     super(url, { ...options, WebSocket: options.WebSocket ?? (ApiGatewayWebSocket as unknown as WebSocketConstructor) });
+  }
+
+  /** `ws` sends fragments, so a message may be as large as API Gateway's message limit (128 KB). */
+  protected override messageLimitBytes(): number {
+    return MAX_MESSAGE_BYTES;
   }
 }

@@ -107,7 +107,7 @@ export class SubscriptionChannel<Result = unknown> implements Subscription<Resul
     this.push(event);
     this.finish();
     this.resolveReady();
-    if (event.type === 'result') this.resolveResult(event.data as Result);
+    if (event.type === 'result') this.resolveResult(('data' in event ? event.data : null) as Result);
     else this.rejectResult(StreamerError.fromWire(event.error));
   }
 

@@ -4,6 +4,7 @@
  */
 import type { ProgressMessage } from '../functions/core/protocol/messages';
 import type { StreamerError } from './errors';
+import type { FetchLike } from './large-results';
 
 /**
  * The part of the WebSocket API the client uses: the browser's `WebSocket`
@@ -178,6 +179,8 @@ export interface StreamerClientOptions {
   readonly onStateChange?: (state: ConnectionState) => void;
   /** Called for server `broadcast` messages (a protocol extension). */
   readonly onBroadcast?: (topic: string, data: unknown) => void;
+  /** Fetches results sent by reference and performs uploads; defaults to the platform's `fetch`. */
+  readonly fetch?: FetchLike;
 }
 
 /**

@@ -90,6 +90,7 @@ export async function startCostHarness(): Promise<CostHarness> {
       [ENV.rateLimitsTable]: nameOf('rate-limits'),
       [ENV.managementEndpoint]: 'https://example.execute-api.us-east-1.amazonaws.com/prod',
       [ENV.workerFunction]: 'streamer-processor',
+      [ENV.resultsBucket]: 'streamer-results',
     });
     const notifier = new CountingNotifier();
     const dispatcher = new CountingDispatcher();
@@ -100,6 +101,10 @@ export async function startCostHarness(): Promise<CostHarness> {
       requests: new DynamoRequestStore(doc, settings.tables.requests),
       subscriptions: new DynamoSubscriptionStore(doc, settings.tables.subscriptions),
       notifier,
+      // The costed job's results fit in a message: the bucket is never reached.
+      objects: {
+        put: unreachable, read: unreachable, signGet: unreachable, signPut: unreachable,
+      },
       dispatcher,
       verifier: new TokenVerifier({ kind: 'secret', secret: SECRET }),
       // As composeDeps wires it: shared buckets when the rate-limits table is configured (it is on AWS and locally).
@@ -222,4 +227,8 @@ async function streamRecordsOf(streams: DynamoDBStreamsClient, streamArn: string
     }
   }
   return { all, queued };
+}
+
+function unreachable(): never {
+  throw new Error('the cost harness has no results bucket: its job returns small results');
 }

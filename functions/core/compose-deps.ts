@@ -11,6 +11,9 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { encodeForDelivery } from './notify/encode-for-delivery';
+import { S3ObjectStore, type ObjectStore } from './stores/object-store';
 import { ulid } from 'ulid';
 import { readAuthSettings, TokenVerifier } from './auth/verify-token';
 import { systemClock } from './clock';
@@ -81,6 +84,8 @@ export function composeDeps(options: ComposeOptions): StreamerDeps {
     new CachedConnectionStore(new DynamoConnectionStore(db!, settings.tables.connections)));
   const subscriptions = part(tables.has('subscriptions'), 'the subscriptions table', () =>
     new DynamoSubscriptionStore(db!, settings.tables.subscriptions));
+  const objects = part<ObjectStore>(declares('resultsBucket'), 'the results bucket', () =>
+    new S3ObjectStore(instrument(new S3Client({})), settings.resultsBucket.name, settings.resultsBucket.urlTtlSeconds));
   const notifier = part(declares('managementApi'), 'the @connections management API', () =>
     new ApiGatewayNotifier(
       instrument(new ApiGatewayManagementApiClient({ endpoint: settings.managementEndpoint })),
@@ -89,6 +94,8 @@ export function composeDeps(options: ComposeOptions): StreamerDeps {
         metrics.add(METRICS.goneConnectionsPruned, 1, 'Count');
       },
       options.logger,
+      // Every message leaves through the one encoder: a result over the limit goes by reference, progress is truncated by rule.
+      (message) => encodeForDelivery(message, { objects, logger: options.logger }),
     ));
   const dispatcher = part(declares('workerDispatch') && options.dispatcher !== undefined, 'the worker dispatch', () =>
     options.dispatcher!(settings.workerFunction ?? missingWorkerFunction(), instrument));
@@ -99,6 +106,7 @@ export function composeDeps(options: ComposeOptions): StreamerDeps {
     requests: part(tables.has('requests'), 'the requests table', () => new DynamoRequestStore(db!, settings.tables.requests)),
     subscriptions,
     notifier,
+    objects,
     dispatcher,
     verifier: part(declares('tokenKey'), 'the token key', () => new TokenVerifier(readAuthSettings(env))),
     rateLimiter: tables.has('rate-limits')

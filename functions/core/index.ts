@@ -20,5 +20,7 @@ export type { ErrorCode, WireError } from './errors';
 export type { Identity } from './identity';
 export type { JsonValue, JsonObject } from './protocol/messages';
 export { pause } from './pause';
+export { uploadReference } from './handlers/uploads';
+export type { UploadReader, UploadReference, UploadReadOptions } from './handlers/uploads';
 export { runHandler } from './handlers/run-handler-for-test';
 export type { HandlerTestRun } from './handlers/run-handler-for-test';

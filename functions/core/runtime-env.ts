@@ -49,6 +49,8 @@ export interface RuntimeSettings {
     readonly rateLimits: string | undefined;
   };
   readonly managementEndpoint: string;
+  /** The results bucket and the lifetime of the URLs signed for it (the `resultsBucket` capability). */
+  readonly resultsBucket: { readonly name: string; readonly urlTtlSeconds: number };
   readonly workerFunction: string | undefined;
   readonly syncThresholdMs: number;
   readonly maxRetries: number;
@@ -161,6 +163,11 @@ export function readRuntimeSettings(env: Env = process.env, declared?: DeclaredV
   setting(tables, 'rateLimits', [ENV.rateLimitsTable], declared, () => read(ENV.rateLimitsTable)?.trim() || undefined);
   const settings = { tables };
   setting(settings, 'managementEndpoint', [ENV.managementEndpoint], declared, () => required(read, ENV.managementEndpoint));
+  setting(settings, 'resultsBucket', [ENV.resultsBucket, ENV.objectUrlTtlSeconds], declared, () => ({
+    name: required(read, ENV.resultsBucket),
+    // S3 refuses a presigned URL valid for more than 7 days.
+    urlTtlSeconds: integer(read, ENV.objectUrlTtlSeconds, 900, 1, 604_800),
+  }));
   setting(settings, 'workerFunction', [ENV.workerFunction], declared, () => read(ENV.workerFunction)?.trim() || env.AWS_LAMBDA_FUNCTION_NAME || undefined);
   setting(settings, 'syncThresholdMs', [ENV.syncThresholdMs], declared, () => integer(read, ENV.syncThresholdMs, DEFAULTS.syncThresholdMs, 0, WEBSOCKET_LIMITS.integrationTimeoutSeconds * 1000 - 1));
   setting(settings, 'maxRetries', [ENV.maxRetries], declared, () => integer(read, ENV.maxRetries, DEFAULTS.maxRetries, 0, 20));

@@ -13,6 +13,9 @@ import type { RunRequestEvent, WorkDispatcher } from '../../functions/core/dispa
 import type { AnyHandler } from '../../functions/core/handlers/define-handler';
 import { HandlerRegistry } from '../../functions/core/handlers/handler-registry';
 import { claimAndDispatch } from '../../functions/core/lifecycle/claim-and-dispatch';
+import { MemoryObjectStore } from '../support/memory-object-store';
+import { encodeForDelivery } from '../../functions/core/notify/encode-for-delivery';
+import type { ObjectStore } from '../../functions/core/stores/object-store';
 import type { StreamerDeps } from '../../functions/core/lifecycle/deps';
 import { InMemoryRateLimiter } from '../../functions/core/lifecycle/rate-limiter';
 import { routeMessage } from '../../functions/core/lifecycle/route-message';
@@ -33,9 +36,12 @@ export class RecordingNotifier implements Notifier {
   readonly sent: Array<{ connectionId: string; message: ServerMessage }> = [];
   readonly gone = new Set<string>();
 
+  /** With a bucket, messages go through the same encoder as the deployed notifier's. */
+  constructor(private readonly objects?: ObjectStore) {}
+
   async send(connectionId: string, message: ServerMessage): Promise<SendOutcome> {
     if (this.gone.has(connectionId)) return 'gone';
-    this.sent.push({ connectionId, message });
+    this.sent.push({ connectionId, message: await encodeForDelivery(message, { objects: this.objects }) });
     return 'sent';
   }
 
@@ -75,6 +81,7 @@ export interface Harness {
   /** Physical name of a table (`connections`, `requests`, `subscriptions`, `rate-limits`). */
   tableName(logicalName: string): string;
   readonly notifier: RecordingNotifier;
+  readonly objects: MemoryObjectStore;
   readonly dispatcher: InProcessDispatcher;
   connect(connectionId: string, userId?: string, tenantId?: string, permissions?: string[]): Promise<void>;
   send(connectionId: string, frame: object | string): Promise<ServerMessage[]>;
@@ -98,6 +105,7 @@ export async function startHarness(handlers: AnyHandler[], overrides: Partial<Ru
   const settings: RuntimeSettings = {
     tables: { connections: table('connections'), requests: table('requests'), subscriptions: table('subscriptions'), rateLimits: undefined },
     managementEndpoint: 'http://unused',
+    resultsBucket: { name: 'results', urlTtlSeconds: 900 },
     workerFunction: 'worker',
     syncThresholdMs: DEFAULTS.syncThresholdMs,
     maxRetries: 3,
@@ -109,7 +117,8 @@ export async function startHarness(handlers: AnyHandler[], overrides: Partial<Ru
     rateLimits: { connection: { ratePerSecond: 1000, burst: 1000 }, user: { ratePerSecond: 1000, burst: 1000 }, tenant: { ratePerSecond: 1000, burst: 1000 } },
     ...overrides,
   };
-  const notifier = new RecordingNotifier();
+  const objects = new MemoryObjectStore();
+  const notifier = new RecordingNotifier(objects);
   const dispatcher = new InProcessDispatcher();
   const connections = new DynamoConnectionStore(doc, settings.tables.connections);
   const deps: StreamerDeps = {
@@ -119,6 +128,7 @@ export async function startHarness(handlers: AnyHandler[], overrides: Partial<Ru
     requests: new DynamoRequestStore(doc, settings.tables.requests),
     subscriptions: new DynamoSubscriptionStore(doc, settings.tables.subscriptions),
     notifier,
+    objects,
     dispatcher,
     verifier: new TokenVerifier({ kind: 'secret', secret: 'unused' }),
     rateLimiter: new InMemoryRateLimiter(settings.rateLimits),
@@ -134,6 +144,7 @@ export async function startHarness(handlers: AnyHandler[], overrides: Partial<Ru
     db: doc,
     tableName: table,
     notifier,
+    objects,
     dispatcher,
     async connect(connectionId, userId = 'alice', tenantId = 'acme', permissions = []) {
       const now = Date.now();

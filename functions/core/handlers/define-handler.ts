@@ -12,6 +12,7 @@
 import type * as z from 'zod';
 import type { Identity } from '../identity';
 import type { JsonObject, JsonValue } from '../protocol/messages';
+import type { UploadReader } from './uploads';
 
 /** Sends progress to the caller; batched, never decreasing, fraction in [0, 1]. */
 export interface ProgressReporter {
@@ -56,6 +57,8 @@ export interface HandlerContext<Payload> {
    * caller's user (`'user'`) or tenant (`'tenant'`); resolves to how many received it.
    */
   broadcast(scope: 'user' | 'tenant', topic: string, data: JsonValue): Promise<number>;
+  /** The caller's uploads (inputs over the message limit), by the `uploadReference` fields of the payload. */
+  readonly uploads: UploadReader;
 }
 
 export interface HandlerDefinition<Schema extends z.ZodType = z.ZodType, Result extends JsonValue = JsonValue> {

@@ -5,15 +5,22 @@
  */
 import * as z from 'zod';
 import { epochSeconds } from '../clock';
+import { RESULTS_BUCKET } from '../cloud-shapes';
+import { uploadObjectKey } from '../large-results/object-keys';
 import { StreamerError } from '../errors';
 import { sameOwner, type Identity } from '../identity';
 import type { BuiltInAction, ClientEnvelope } from '../protocol/envelope';
-import { isTerminalStatus, type RequestView, type ServerMessage } from '../protocol/messages';
+import { isTerminalStatus, type DataReference, type RequestView, type ServerMessage } from '../protocol/messages';
 import type { RequestRecord } from '../stores/records';
 import type { StreamerDeps } from './deps';
-import { finalMessageFor, sendFinalToAudience } from './request-audience';
+import { finalMessageOf, sendFinalToAudience, storedResultReference } from './request-audience';
 
 const requestIdPayload = z.object({ requestId: z.string().min(1).max(128) });
+
+const uploadPayload = z.object({
+  bytes: z.number().int().min(1).max(RESULTS_BUCKET.maxUploadBytes),
+  contentType: z.string().min(1).max(128).regex(/^[\w.+-]+\/[\w.+-]+$/).default('application/octet-stream'),
+});
 
 function requestIdOf(envelope: ClientEnvelope): string {
   const parsed = requestIdPayload.safeParse(envelope.payload);
@@ -33,7 +40,8 @@ async function ownedRequest(deps: StreamerDeps, requestId: string, identity: Ide
   return request;
 }
 
-export function requestView(request: RequestRecord): RequestView {
+/** The stored state as `status` shows it; a result kept in the bucket shows as `reference` (a fresh URL). */
+export function requestView(request: RequestRecord, reference?: DataReference): RequestView {
   return {
     requestId: request.request_id,
     action: request.action,
@@ -43,7 +51,7 @@ export function requestView(request: RequestRecord): RequestView {
     createdAt: request.created_at,
     updatedAt: request.updated_at,
     attempts: request.attempts,
-    ...(request.status === 'completed' ? { result: request.result ?? null } : {}),
+    ...(request.status === 'completed' ? (reference ?? { result: request.result ?? null }) : {}),
     ...(request.error !== undefined ? { error: request.error } : {}),
   };
 }
@@ -60,7 +68,8 @@ export async function handleBuiltInAction(
       return { id: envelope.id, type: 'pong' };
     case 'status': {
       const request = await ownedRequest(deps, requestIdOf(envelope), identity, true);
-      return { id: envelope.id, type: 'status', request: requestView(request) };
+      // Signed only now, after the ownership check: every status carries a URL valid from this moment.
+      return { id: envelope.id, type: 'status', request: requestView(request, await storedResultReference(deps, request)) };
     }
     case 'subscribe':
       return subscribe(deps, envelope, identity, connectionId);
@@ -72,7 +81,25 @@ export async function handleBuiltInAction(
     }
     case 'cancel':
       return cancel(deps, envelope, identity, connectionId);
+    case 'upload':
+      return upload(deps, envelope, identity);
   }
+}
+
+/** A presigned PUT for exactly the announced size, under the caller's own prefix, valid for the URL lifetime. */
+async function upload(deps: StreamerDeps, envelope: ClientEnvelope, identity: Identity): Promise<ServerMessage> {
+  const parsed = uploadPayload.safeParse(envelope.payload);
+  if (!parsed.success) {
+    const tooLarge = typeof envelope.payload.bytes === 'number' && envelope.payload.bytes > RESULTS_BUCKET.maxUploadBytes;
+    throw new StreamerError(tooLarge ? 'PAYLOAD_TOO_LARGE' : 'VALIDATION_ERROR', `payload.bytes must be an integer from 1 to ${RESULTS_BUCKET.maxUploadBytes}; payload.contentType a media type`, {
+      details: { limitBytes: RESULTS_BUCKET.maxUploadBytes, issues: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message, code: issue.code })) },
+    });
+  }
+  const uploadId = deps.newId();
+  const { bytes, contentType } = parsed.data;
+  const signed = await deps.objects.signPut(uploadObjectKey(identity, uploadId), bytes, contentType);
+  deps.logger.info('Upload signed', { uploadId, bytes });
+  return { id: envelope.id, type: 'upload', uploadId, url: signed.url, method: 'PUT', headers: { 'content-type': contentType }, bytes, expiresAt: signed.expiresAt };
 }
 
 async function subscribe(deps: StreamerDeps, envelope: ClientEnvelope, identity: Identity, connectionId: string): Promise<ServerMessage[]> {
@@ -93,7 +120,7 @@ async function subscribe(deps: StreamerDeps, envelope: ClientEnvelope, identity:
   if (!isTerminalStatus(current.status)) return [subscribed];
   // Ended already (or just now): send the final message unless the run ending it got there first.
   const mine = await deps.subscriptions.claimFinalDelivery(requestId, connectionId);
-  return mine ? [subscribed, finalMessageFor(current)(envelope.id)] : [subscribed];
+  return mine ? [subscribed, (await finalMessageOf(deps, current))(envelope.id)] : [subscribed];
 }
 
 async function cancel(deps: StreamerDeps, envelope: ClientEnvelope, identity: Identity, connectionId: string): Promise<ServerMessage | ServerMessage[]> {

@@ -6,6 +6,7 @@ import type { Notifier } from '../notify/notifier';
 import type { Logger, Metrics } from '../observability';
 import type { RuntimeSettings } from '../runtime-env';
 import type { ConnectionStore } from '../stores/connection-store';
+import type { ObjectStore } from '../stores/object-store';
 import type { RequestStore } from '../stores/request-store';
 import type { SubscriptionStore } from '../stores/subscription-store';
 import type { RateLimiter } from './rate-limiter';
@@ -18,6 +19,8 @@ export interface StreamerDeps {
   readonly requests: RequestStore;
   readonly subscriptions: SubscriptionStore;
   readonly notifier: Notifier;
+  /** The results bucket: large results and uploads. */
+  readonly objects: ObjectStore;
   readonly dispatcher: WorkDispatcher;
   readonly verifier: TokenVerifier;
   readonly rateLimiter: RateLimiter;

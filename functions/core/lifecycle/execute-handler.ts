@@ -7,6 +7,7 @@ import { StreamerError, toStreamerError } from '../errors';
 import { continuation, isContinuation, type AnyHandler, type ProgressReporter } from '../handlers/define-handler';
 import type { Identity } from '../identity';
 import type { JsonValue } from '../protocol/messages';
+import { noUploads, type UploadReader } from '../handlers/uploads';
 
 export type HandlerOutcome =
   | { readonly kind: 'result'; readonly data: JsonValue }
@@ -30,6 +31,8 @@ export interface ExecuteInput {
   readonly now: () => number;
   /** Delivers a broadcast to the caller's user or tenant; absent where nothing can be sent (tests). */
   readonly broadcast?: (scope: 'user' | 'tenant', topic: string, data: JsonValue) => Promise<number>;
+  /** The caller's uploads; absent where there is no bucket (tests). */
+  readonly uploads?: UploadReader;
 }
 
 /** Copies the result through JSON so what we store and send is exactly what a client will parse. */
@@ -86,6 +89,7 @@ export async function executeHandler(input: ExecuteInput): Promise<HandlerOutcom
         remainingTimeMs: () => Math.max(0, deadline - input.now()),
         continueWith: (state: JsonValue) => continuation(state),
         broadcast: async (scope, topic, data) => (input.broadcast ? input.broadcast(scope, topic, toJson(data)) : 0),
+        uploads: input.uploads ?? noUploads,
       }),
     );
     const settled = await Promise.race([running.then((value) => ({ value })), abandoned]);

@@ -3,6 +3,10 @@
  * holds it, and only if that write succeeds, the final message to the
  * request's audience. A run that lost its lease writes and sends nothing,
  * so there is exactly one terminal state and one final message.
+ *
+ * A result too large for a message (and so for a safe share of the 400 KB
+ * item) is stored in the results bucket first; the request keeps where it
+ * is, and every message about it carries a fresh URL instead of the data.
  */
 import type { WireError } from '../errors';
 import type { JsonValue } from '../protocol/messages';
@@ -10,6 +14,9 @@ import type { RequestRecord } from '../stores/records';
 import type { StreamerDeps } from './deps';
 import { sendFinalToAudience } from './request-audience';
 import { METRICS } from '../metric-names';
+import { resultObjectKey } from '../large-results/object-keys';
+import { INLINE_RESULT_MAX_BYTES } from '../large-results/inline-budget';
+import { resultObjectOf, type StoredResultObject } from '../notify/encode-for-delivery';
 
 export interface Ending {
   readonly status: 'completed' | 'failed' | 'cancelled';
@@ -17,13 +24,37 @@ export interface Ending {
   readonly error?: WireError;
 }
 
+/** Stores a result over the inline budget; `undefined` when it is kept in the item. */
+async function storeIfLarge(deps: StreamerDeps, ending: Ending): Promise<StoredResultObject | undefined> {
+  if (ending.status !== 'completed' || ending.result === undefined) return undefined;
+  const { body, sha256 } = resultObjectOf(ending.result);
+  if (body.length <= INLINE_RESULT_MAX_BYTES) return undefined;
+  const key = resultObjectKey(sha256);
+  await deps.objects.put(key, body, 'application/json');
+  return { key, bytes: body.length, sha256 };
+}
+
 export async function finishRequest(deps: StreamerDeps, request: RequestRecord, runId: string, ending: Ending): Promise<boolean> {
   const now = deps.clock.now();
-  const written = await deps.requests.finish({ requestId: request.request_id, runId, now, ...ending });
+  const resultObject = await storeIfLarge(deps, ending);
+  const stored: Ending = resultObject ? { status: ending.status, ...(ending.error && { error: ending.error }) } : ending;
+  const written = await deps.requests.finish({ requestId: request.request_id, runId, now, ...stored, ...(resultObject && { resultObject }) });
   if (!written) return false;
-  const ended: RequestRecord = { ...request, ...ending, progress: ending.status === 'completed' ? 1 : request.progress, updated_at: now, completed_at: now };
+  const ended: RequestRecord = {
+    ...request,
+    ...stored,
+    ...(resultObject && { result_object: resultObject }),
+    progress: ending.status === 'completed' ? 1 : request.progress,
+    updated_at: now,
+    completed_at: now,
+  };
   await sendFinalToAudience(deps, ended);
-  deps.logger.info('Request ended', { requestId: request.request_id, status: ending.status, ...(ending.error && { code: ending.error.code }) });
+  deps.logger.info('Request ended', {
+    requestId: request.request_id,
+    status: ending.status,
+    ...(ending.error && { code: ending.error.code }),
+    ...(resultObject && { resultBytes: resultObject.bytes }),
+  });
   if (ending.status === 'failed') {
     deps.metrics.add(METRICS.failures, 1, 'Count', { action: request.action, code: ending.error?.code ?? 'INTERNAL_ERROR' });
   }

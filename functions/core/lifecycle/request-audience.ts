@@ -2,7 +2,8 @@
  * Who hears about a request: the connection that sent it (with the client's
  * id) and every subscriber (with its subscribe frame's id), each once.
  */
-import type { JsonObject, ServerMessage } from '../protocol/messages';
+import type { DataReference, JsonObject, ServerMessage } from '../protocol/messages';
+import { referenceTo } from '../notify/encode-for-delivery';
 import type { RequestRecord } from '../stores/records';
 import type { Subscriber } from '../stores/subscription-store';
 import type { StreamerDeps } from './deps';
@@ -38,7 +39,7 @@ export async function sendToAudience(deps: StreamerDeps, audience: readonly Subs
 /** Sends a request's final message once per member: subscribers only when they win the delivery claim. */
 export async function sendFinalToAudience(deps: StreamerDeps, request: RequestRecord): Promise<number> {
   const audience = await audienceOf(deps, request);
-  const messageFor = finalMessageFor(request);
+  const messageFor = await finalMessageOf(deps, request);
   const outcomes = await Promise.all(
     audience.map(async (member) => {
       if (member.subscribed && !(await deps.subscriptions.claimFinalDelivery(request.request_id, member.connectionId).catch(() => true))) {
@@ -50,11 +51,23 @@ export async function sendFinalToAudience(deps: StreamerDeps, request: RequestRe
   return outcomes.filter((outcome) => outcome === 'sent').length;
 }
 
-/** The final message of a terminal request, addressed to one client id. */
-export function finalMessageFor(request: RequestRecord): MessageFor {
+/** A fresh URL for a result kept in the results bucket; `undefined` for one kept in the item. */
+export async function storedResultReference(deps: StreamerDeps, request: RequestRecord): Promise<DataReference | undefined> {
+  return request.status === 'completed' && request.result_object !== undefined ? referenceTo(deps.objects, request.result_object) : undefined;
+}
+
+/** The final message of a terminal request (with a fresh URL if its result is stored), for any client id. */
+export async function finalMessageOf(deps: StreamerDeps, request: RequestRecord): Promise<MessageFor> {
+  return finalMessageFor(request, await storedResultReference(deps, request));
+}
+
+/** The final message of a terminal request, addressed to one client id; `reference` replaces the data of a stored result. */
+export function finalMessageFor(request: RequestRecord, reference?: DataReference): MessageFor {
   return (clientId) =>
     request.status === 'completed'
-      ? { id: clientId, type: 'result', requestId: request.request_id, success: true, data: request.result ?? null }
+      ? reference
+        ? { id: clientId, type: 'result', requestId: request.request_id, success: true, ...reference }
+        : { id: clientId, type: 'result', requestId: request.request_id, success: true, data: request.result ?? null }
       : {
           id: clientId,
           type: 'error',

@@ -19,6 +19,7 @@ import { describe } from './describe-error';
 import type { StreamerDeps } from './deps';
 import { broadcast } from './broadcast';
 import { executeHandler } from './execute-handler';
+import { uploadReader } from '../handlers/uploads';
 import { METRICS } from '../metric-names';
 
 export interface IncomingFrame {
@@ -102,6 +103,7 @@ async function runAction(deps: StreamerDeps, envelope: ClientEnvelope, identity:
       budgetMs: Math.min(handler.timeoutMs ?? Number.MAX_SAFE_INTEGER, frame.remainingTimeMs - SYNC_REPLY_RESERVE_MS),
       now: deps.clock.now,
       broadcast: async (scope, topic, data) => (await broadcast(deps, identity, scope, topic, data)).delivered,
+      uploads: uploadReader(deps.objects, identity),
     });
     deps.metrics.add(METRICS.handlerDuration, deps.clock.now() - startedAt, 'Milliseconds', { action: handler.name });
     if (outcome.kind === 'result') return resultMessage(envelope.id, outcome.data);

@@ -15,6 +15,7 @@ import type { Subscriber } from '../stores/subscription-store';
 import type { StreamerDeps } from './deps';
 import { broadcast } from './broadcast';
 import { executeHandler } from './execute-handler';
+import { uploadReader } from '../handlers/uploads';
 import { finishRequest } from './finish-request';
 import { audienceOf, progressMessageFor, sendToAudience } from './request-audience';
 import { retryDelayMs } from './retry-policy';
@@ -97,6 +98,7 @@ export async function runClaimedRequest(deps: StreamerDeps, event: RunRequestEve
           abortGraceMs: ABORT_GRACE_MS,
           now: deps.clock.now,
           broadcast: async (scope, topic, data) => (await broadcast(deps, identity, scope, topic, data)).delivered,
+          uploads: uploadReader(deps.objects, identity),
         });
     lease.stop();
     deps.metrics.add(METRICS.handlerDuration, deps.clock.now() - startedAt, 'Milliseconds', { action: request.action });

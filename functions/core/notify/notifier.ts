@@ -25,6 +25,9 @@ function isGone(error: unknown): boolean {
   return error.name === 'GoneException' || status === 410;
 }
 
+/** Turns a message into what may be sent (`encodeForDelivery`); identity when absent. */
+export type EncodeForDelivery = (message: ServerMessage) => Promise<ServerMessage>;
+
 export class ApiGatewayNotifier implements Notifier {
   /** Connections already pruned by this instance; bounded so a long-lived container does not grow. */
   private readonly pruned = new Set<string>();
@@ -35,13 +38,15 @@ export class ApiGatewayNotifier implements Notifier {
     private readonly client: ApiGatewayManagementApiClient,
     private readonly pruneGoneConnection: PruneGoneConnection,
     private readonly logger: NotifierLogger = { warn: () => undefined },
+    private readonly encode: EncodeForDelivery = async (message) => message,
   ) {}
 
   async send(connectionId: string, message: ServerMessage): Promise<SendOutcome> {
     if (this.pruned.has(connectionId)) return 'gone';
     try {
+      const deliverable = await this.encode(message);
       await this.client.send(
-        new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(JSON.stringify(message)) }),
+        new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(JSON.stringify(deliverable)) }),
       );
       this.sentCount++;
       return 'sent';

@@ -12,7 +12,7 @@ export const MAX_ACTION_LENGTH = 128;
 /** Deeper payloads are refused: they only serve to exhaust a parser or a handler's stack. */
 export const MAX_PAYLOAD_DEPTH = 32;
 
-export const BUILT_IN_ACTIONS = ['ping', 'status', 'subscribe', 'unsubscribe', 'cancel'] as const;
+export const BUILT_IN_ACTIONS = ['ping', 'status', 'subscribe', 'unsubscribe', 'cancel', 'upload'] as const;
 export type BuiltInAction = (typeof BUILT_IN_ACTIONS)[number];
 
 export interface ClientEnvelope {

@@ -35,15 +35,41 @@ export interface ProgressMessage {
   readonly progress: number;
   readonly message?: string;
   readonly metadata?: JsonObject;
+  /** Set when the update was over the message limit and was cut by the documented rule (metadata dropped, text capped). */
+  readonly truncated?: true;
 }
 
-export interface ResultMessage {
+/**
+ * A result too large for one message (128 KB), delivered by reference: the
+ * JSON text of `data` is an object to fetch with a plain HTTP GET (no
+ * credentials) before `dataExpiresAt`; `status` and `subscribe` always hand
+ * out a fresh URL.
+ */
+export interface DataReference {
+  /** A presigned GET URL of the result's JSON text. */
+  readonly dataUrl: string;
+  /** Its length in bytes (UTF-8). */
+  readonly dataBytes: number;
+  /** Its SHA-256, lowercase hex: check it before trusting what was fetched. */
+  readonly dataSha256: string;
+  /** When `dataUrl` stops working (epoch ms). */
+  readonly dataExpiresAt: number;
+}
+
+interface ResultEnvelope {
   readonly id: string;
   readonly type: 'result';
   /** Absent on the sync path: nothing was stored. */
   readonly requestId?: string;
   readonly success: true;
-  readonly data: JsonValue;
+}
+
+/** A final result: the data itself, or (over the message limit) a {@link DataReference} in its place. */
+export type ResultMessage = ResultEnvelope & ({ readonly data: JsonValue } | DataReference);
+
+/** True when the result came by reference and must be fetched. */
+export function isDataReference(value: object): value is DataReference {
+  return typeof (value as Partial<DataReference>).dataUrl === 'string';
 }
 
 export interface ErrorMessage {
@@ -64,7 +90,12 @@ export interface RequestView {
   readonly createdAt: number;
   readonly updatedAt: number;
   readonly attempts?: number;
+  /** A completed request's result; absent when it is too large for a message, and the reference fields say where it is. */
   readonly result?: JsonValue;
+  readonly dataUrl?: string;
+  readonly dataBytes?: number;
+  readonly dataSha256?: string;
+  readonly dataExpiresAt?: number;
   readonly error?: WireError;
 }
 
@@ -92,6 +123,19 @@ export interface CancelledMessage {
   readonly requestId: string;
 }
 
+/** The reply to `upload`: PUT exactly `bytes` bytes to `url` before `expiresAt`, then pass `{ uploadId }` in a payload. */
+export interface UploadMessage {
+  readonly id: string;
+  readonly type: 'upload';
+  readonly uploadId: string;
+  readonly url: string;
+  readonly method: 'PUT';
+  /** Headers the PUT must carry as given (they are signed). */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly bytes: number;
+  readonly expiresAt: number;
+}
+
 /** A server-initiated message to a user's or tenant's connections (extension to v1; clients may ignore it). */
 export interface BroadcastMessage {
   readonly id: null;
@@ -110,6 +154,7 @@ export type ServerMessage =
   | SubscribedMessage
   | UnsubscribedMessage
   | CancelledMessage
+  | UploadMessage
   | BroadcastMessage;
 
 /** A message about one request that ends it: exactly one is sent per request. */

@@ -4,6 +4,7 @@
  */
 import type { WireError } from '../errors';
 import type { JsonObject, JsonValue, RequestStatus } from '../protocol/messages';
+import type { StoredResultObject } from '../notify/encode-for-delivery';
 
 export interface ConnectionRecord {
   readonly connection_id: string;
@@ -39,6 +40,8 @@ export interface RequestRecord {
   readonly started_at?: number;
   readonly completed_at?: number;
   readonly result?: JsonValue;
+  /** A result too large to keep in the item (or send in a message): where it is in the results bucket, in place of `result`. */
+  readonly result_object?: StoredResultObject;
   readonly error?: WireError;
   readonly last_error?: WireError;
   /** The run that holds the lease; every write of a run is conditional on it. */

@@ -11,6 +11,7 @@ import type { WireError } from '../errors';
 import type { JsonValue, RequestStatus } from '../protocol/messages';
 import { isConditionFailure } from './dynamo-errors';
 import type { RequestRecord } from './records';
+import type { StoredResultObject } from '../notify/encode-for-delivery';
 
 export interface ClaimInput {
   readonly requestId: string;
@@ -36,6 +37,8 @@ export interface FinishInput {
   readonly now: number;
   readonly status: Extract<RequestStatus, 'completed' | 'failed' | 'cancelled'>;
   readonly result?: JsonValue;
+  /** Set instead of `result` when the result was stored in the results bucket. */
+  readonly resultObject?: StoredResultObject;
   readonly error?: WireError;
 }
 
@@ -180,7 +183,11 @@ export class DynamoRequestStore implements RequestStore {
       ':now': input.now,
     };
     let set = 'SET #status = :status, updated_at = :now, completed_at = :now';
-    if (input.status === 'completed') {
+    if (input.status === 'completed' && input.resultObject !== undefined) {
+      set += ', progress = :one, result_object = :resultObject';
+      values[':one'] = 1;
+      values[':resultObject'] = input.resultObject;
+    } else if (input.status === 'completed') {
       set += ', progress = :one, #result = :result';
       values[':one'] = 1;
       values[':result'] = input.result ?? null;
@@ -195,7 +202,7 @@ export class DynamoRequestStore implements RequestStore {
       ConditionExpression: 'run_id = :run AND #status = :processing',
       ExpressionAttributeNames: {
         '#status': 'status',
-        ...(input.status === 'completed' ? { '#result': 'result' } : {}),
+        ...(input.status === 'completed' && input.resultObject === undefined ? { '#result': 'result' } : {}),
         ...(input.error !== undefined ? { '#error': 'error' } : {}),
       },
       ExpressionAttributeValues: values,

@@ -1,0 +1,109 @@
+/**
+ * The one gate every server message passes before it leaves, whatever way it
+ * leaves (`PostToConnection` today, a route response's return value too):
+ * API Gateway refuses any message over 128 KB, so nothing may reach it
+ * larger, and nothing may be dropped silently either.
+ *
+ * The rules, in order (docs/protocol.md, "Large results"):
+ * 1. A message that fits is sent as it is.
+ * 2. A `result` (or a `status` reply's `result`) that does not fit is stored
+ *    in the results bucket and replaced by a {@link DataReference}: a fresh
+ *    presigned GET URL, the byte length and the SHA-256 of the JSON text.
+ * 3. A `progress` update that does not fit loses its `metadata` and says
+ *    `truncated: true`; if its text still does not fit, the text is cut to
+ *    {@link TRUNCATED_PROGRESS_TEXT_CHARS} characters.
+ * 4. An `error` that does not fit loses its `details` and its message is cut
+ *    the same way (`details.truncated: true`).
+ * 5. Anything else that still does not fit is replaced by a
+ *    `PAYLOAD_TOO_LARGE` error addressed to the same `id`.
+ */
+import { createHash } from 'node:crypto';
+import { WEBSOCKET_LIMITS } from '../aws-limits';
+import { StreamerError } from '../errors';
+import type { Logger } from '../observability';
+import type { DataReference, JsonValue, ServerMessage } from '../protocol/messages';
+import type { ObjectStore } from '../stores/object-store';
+import { resultObjectKey } from '../large-results/object-keys';
+
+/** A progress text over the limit is cut to this many characters. */
+export const TRUNCATED_PROGRESS_TEXT_CHARS = 1024;
+
+/** What the encoder needs: the bucket to store large results in (absent: the function declares none). */
+export interface DeliveryContext {
+  readonly objects?: ObjectStore;
+  readonly logger?: Pick<Logger, 'warn'>;
+  readonly maxMessageBytes?: number;
+}
+
+/** The message's size on the wire: UTF-8 bytes of its JSON text. */
+export function messageBytes(message: ServerMessage): number {
+  return Buffer.byteLength(JSON.stringify(message), 'utf8');
+}
+
+/** The JSON text of a result, its length and digest: what is stored and what the client checks. */
+export function resultObjectOf(data: JsonValue): { readonly body: Buffer; readonly sha256: string } {
+  const body = Buffer.from(JSON.stringify(data), 'utf8');
+  return { body, sha256: createHash('sha256').update(body).digest('hex') };
+}
+
+/** Stores a result's JSON text (by its digest: the same result is one object) and returns a reference with a fresh URL. */
+export async function storeResultObject(objects: ObjectStore, data: JsonValue): Promise<DataReference> {
+  const { body, sha256 } = resultObjectOf(data);
+  const key = resultObjectKey(sha256);
+  await objects.put(key, body, 'application/json');
+  return referenceTo(objects, { key, bytes: body.length, sha256 });
+}
+
+/** Where a stored result is (kept with the request in place of `result`). */
+export interface StoredResultObject {
+  readonly key: string;
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+/** A fresh presigned URL for a stored result. */
+export async function referenceTo(objects: ObjectStore, stored: StoredResultObject): Promise<DataReference> {
+  const signed = await objects.signGet(stored.key);
+  return { dataUrl: signed.url, dataBytes: stored.bytes, dataSha256: stored.sha256, dataExpiresAt: signed.expiresAt };
+}
+
+export async function encodeForDelivery(message: ServerMessage, context: DeliveryContext): Promise<ServerMessage> {
+  const limit = context.maxMessageBytes ?? WEBSOCKET_LIMITS.maxMessageBytes;
+  if (messageBytes(message) <= limit) return message;
+  const encoded = await shrink(message, context, limit);
+  if (messageBytes(encoded) <= limit) return encoded;
+  context.logger?.warn('A message over the limit could not be shrunk; the client gets PAYLOAD_TOO_LARGE instead', { type: message.type, bytes: messageBytes(message) });
+  const id = 'id' in message && typeof message.id === 'string' ? message.id : null;
+  const requestId = 'requestId' in message && typeof message.requestId === 'string' ? message.requestId : undefined;
+  const error = new StreamerError('PAYLOAD_TOO_LARGE', `The server's ${message.type} message is ${messageBytes(message)} bytes, over the ${limit}-byte message limit`, {
+    details: { type: message.type, sizeBytes: messageBytes(message), limitBytes: limit },
+  }).toWire();
+  return requestId === undefined ? { id, type: 'error', error } : { id, type: 'error', requestId, error };
+}
+
+async function shrink(message: ServerMessage, context: DeliveryContext, limit: number): Promise<ServerMessage> {
+  switch (message.type) {
+    case 'result': {
+      if (!('data' in message) || !context.objects) return message;
+      const { data, ...envelope } = message;
+      return { ...envelope, ...(await storeResultObject(context.objects, data)) };
+    }
+    case 'status': {
+      const { result, ...view } = message.request;
+      if (result === undefined || !context.objects) return message;
+      return { ...message, request: { ...view, ...(await storeResultObject(context.objects, result)) } };
+    }
+    case 'progress': {
+      const { metadata: _dropped, ...rest } = message;
+      const truncated = { ...rest, truncated: true as const };
+      if (messageBytes(truncated) <= limit || truncated.message === undefined) return truncated;
+      return { ...truncated, message: truncated.message.slice(0, TRUNCATED_PROGRESS_TEXT_CHARS) };
+    }
+    case 'error': {
+      const { details: _dropped, ...error } = message.error;
+      return { ...message, error: { ...error, message: error.message.slice(0, TRUNCATED_PROGRESS_TEXT_CHARS), details: { truncated: true } } };
+    }
+    default:
+      return message;
+  }
+}
