@@ -3,7 +3,7 @@
  * machine's own floor. Run with `npm run bench` (see bench/build-and-run.mjs).
  *
  *   --quick            shorter windows and fewer connections (under 2 minutes)
- *   --only a,b         run only these sections: floor, sync, async, connections, cost, cold-start, containers, fairness
+ *   --only a,b         run only these sections: floor, sync, async, connections, cost, cold-start, containers, fairness, large-results
  *                      (sync and async divide by the floor, so it runs whenever they do)
  *   --profile <dir>    the runtime writes a V8 CPU profile per section into <dir>;
  *                      `node dist/bench/summarise-profile.js <dir>/*.cpuprofile` says where the time went
@@ -24,9 +24,10 @@ import { measureConnections } from './suites/connections';
 import { measureContainers } from './suites/containers';
 import { measureCost } from './suites/cost';
 import { measureFairness } from './suites/fairness';
+import { measureLargeResults } from './suites/large-results';
 import { measureFloor, measureSync } from './suites/sync';
 
-const SECTIONS = ['floor', 'sync', 'async', 'connections', 'cost', 'cold-start', 'containers', 'fairness'] as const;
+const SECTIONS = ['floor', 'sync', 'async', 'connections', 'cost', 'cold-start', 'containers', 'fairness', 'large-results'] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 const RUNNERS: Record<SectionName, { title: string; run: (context: BenchContext) => Promise<SectionResult>; needsQuiet: boolean }> = {
@@ -38,6 +39,7 @@ const RUNNERS: Record<SectionName, { title: string; run: (context: BenchContext)
   'cold-start': { title: '6 Cold start: bundle size and require + init', run: measureColdStart, needsQuiet: true },
   containers: { title: '7 Containers: a Lambda container\'s cold start and memory', run: measureContainers, needsQuiet: true },
   fairness: { title: '8 Fairness: a quiet connection while another floods', run: measureFairness, needsQuiet: true },
+  'large-results': { title: '9 Large results: a 5 MB result by reference', run: measureLargeResults, needsQuiet: true },
 };
 
 interface Options {

@@ -20,6 +20,7 @@ function functionsEnv(variable: string, value: string): Record<string, string> {
     [ENV.requestsTable]: 'requests',
     [ENV.subscriptionsTable]: 'subscriptions',
     [ENV.managementEndpoint]: 'https://api.example/live',
+    [ENV.resultsBucket]: 'results',
     [variable]: value,
   };
 }
