@@ -50,6 +50,7 @@ describe('runtime settings', () => {
     STREAMER_REQUESTS_TABLE: 'r',
     STREAMER_SUBSCRIPTIONS_TABLE: 's',
     STREAMER_MANAGEMENT_ENDPOINT: 'http://x',
+    STREAMER_RESULTS_BUCKET: 'b',
   };
 
   it('applies defaults', () => {
