@@ -25,6 +25,7 @@ const DEFAULT_PAYLOADS: Record<string, string> = {
   generate_report: '{"rows": 1000, "stepDelayMs": 300}',
   process_data: '{"items": 250, "stepDelayMs": 300}',
   echo: '{"hello": "world"}',
+  export_rows: '{"rows": 50000, "width": 100}',
 };
 const MAX_ROWS = 50;
 const TERMINAL: ReadonlySet<RowStatus> = new Set(['completed', 'failed', 'cancelled']);
@@ -118,7 +119,9 @@ async function run(client: StreamerClient, action: string, payload: Record<strin
       onProgress: (progress) => showProgress(row, progress),
     });
     setProgress(row, 1);
-    finish(row, 'completed', JSON.stringify(data, null, 2));
+    const text = JSON.stringify(data, null, 2);
+    if (text.length <= LARGE_RESULT_CHARS) finish(row, 'completed', text);
+    else finishWithDownload(row, text);
   } catch (error) {
     const streamerError = error instanceof StreamerError ? error : new StreamerError('INTERNAL_ERROR', String(error));
     const status: RowStatus = streamerError.code === 'CANCELLED' ? 'cancelled' : 'failed';
@@ -189,6 +192,21 @@ function finish(row: Row, status: RowStatus, detail: string): void {
   if (status === 'completed') message.textContent = 'Done';
   message.append(details);
   tickTimes();
+}
+
+/** Results longer than this are not rendered whole (a 5 MB <pre> stalls the page): a preview and a download instead. */
+const LARGE_RESULT_CHARS = 100_000;
+const PREVIEW_CHARS = 2_000;
+
+function finishWithDownload(row: Row, text: string): void {
+  const bytes = new TextEncoder().encode(text).length;
+  finish(row, 'completed', `${text.slice(0, PREVIEW_CHARS)}\n… (${(bytes / 1e6).toFixed(1)} MB in all: download it for the rest)`);
+  const link = document.createElement('a');
+  link.dataset.testid = 'download-result';
+  link.href = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+  link.download = `${row.element.dataset.requestId ?? row.element.id}.json`;
+  link.textContent = `Download result (${(bytes / 1e6).toFixed(1)} MB)`;
+  cell(row, 'message').append(' ', link);
 }
 
 function tickTimes(): void {

@@ -7,7 +7,7 @@
  *
  * Needs Debian's chromium at /usr/bin/chromium (scripts/install-browser.sh).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { REPO_ROOT, startLocalRuntime, type LocalRuntimeHandle } from '../support/local-runtime';
@@ -15,6 +15,7 @@ import { REPO_ROOT, startLocalRuntime, type LocalRuntimeHandle } from '../suppor
 const CHROMIUM = process.env.STREAMER_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SDK = join(REPO_ROOT, 'dist', 'client', 'index.mjs');
+const SCREENSHOTS = join(__dirname, 'screenshots');
 const describeWithBrowser = existsSync(CHROMIUM) ? describe : describe.skip;
 if (!existsSync(CHROMIUM)) console.warn(`!! BROWSER TEST SKIPPED: no Chromium at ${CHROMIUM} (sudo bash scripts/install-browser.sh)`);
 
@@ -58,6 +59,29 @@ describeWithBrowser('large results and messages in Chromium', () => {
     expect(outcome.rows).toBe(50_000);
     expect(outcome.last).toEqual({ n: 49_999, text: '9'.repeat(100) });
     expect(outcome.bytes).toBeGreaterThan(5_000_000);
+  });
+
+  test('the dashboard offers a 5 MB result as a download, with a preview', async () => {
+    const dashboard = await browser.newPage({ viewport: { width: 1200, height: 720 }, acceptDownloads: true });
+    try {
+      await dashboard.goto(`${runtime.httpUrl}/?sub=browser-test&tenant=demo`);
+      await dashboard.locator('[data-testid="connection-state"][data-state="open"]').waitFor({ timeout: 15_000 });
+      await dashboard.getByTestId('action-select').selectOption('export_rows');
+      await dashboard.getByTestId('start-button').click();
+      const row = dashboard.locator('[data-testid="request-row"][data-status="completed"]').first();
+      await row.waitFor({ timeout: 30_000 });
+      const link = row.getByTestId('download-result');
+      await expect(link.textContent()).resolves.toMatch(/Download result \(\d+\.\d MB\)/);
+      const [download] = await Promise.all([dashboard.waitForEvent('download'), link.click()]);
+      const file = await download.path();
+      const saved = JSON.parse(readFileSync(file, 'utf8')) as { rows: unknown[] };
+      expect(saved.rows).toHaveLength(50_000);
+      await expect(row.getByTestId('request-detail').textContent()).resolves.toContain('download it for the rest');
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      await dashboard.screenshot({ path: join(SCREENSHOTS, 'dashboard-large-result.png'), fullPage: true });
+    } finally {
+      await dashboard.close();
+    }
   });
 
   test('a 40 KB message is refused before it is sent, with PAYLOAD_TOO_LARGE saying why and what to do', async () => {
