@@ -6,6 +6,7 @@
  * took over (this run must then write nothing).
  */
 import { StreamerError } from '../errors';
+import { storableProgressText } from '../large-results/inline-budget';
 import type { ProgressUpdate } from '../progress/progress-batcher';
 import type { StreamerDeps } from './deps';
 import { describe } from './describe-error';
@@ -60,7 +61,7 @@ export class RunLease {
         now,
         leaseExpiresAt: now + this.deps.settings.leaseMs,
         progress: progress.progress,
-        message: progress.message,
+        message: storableProgressText(progress.message),
       });
       if (!outcome.held) this.abort(new LeaseLostError(this.requestId));
       else if (outcome.cancelRequested) this.abort(new StreamerError('CANCELLED', 'Cancelled by the client'));

@@ -24,9 +24,10 @@ import type { Logger } from '../observability';
 import type { DataReference, JsonValue, ServerMessage } from '../protocol/messages';
 import type { ObjectStore } from '../stores/object-store';
 import { resultObjectKey } from '../large-results/object-keys';
+import { TRUNCATED_TEXT_CHARS } from '../large-results/inline-budget';
 
 /** A progress text over the limit is cut to this many characters. */
-export const TRUNCATED_PROGRESS_TEXT_CHARS = 1024;
+export const TRUNCATED_PROGRESS_TEXT_CHARS = TRUNCATED_TEXT_CHARS;
 
 /** What the encoder needs: the bucket to store large results in (absent: the function declares none). */
 export interface DeliveryContext {
