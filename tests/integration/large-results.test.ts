@@ -5,6 +5,7 @@
  * SDK fetches them; uploads reach handlers; nothing crosses a tenant.
  */
 import { createHash } from 'node:crypto';
+import { EXIT, runCli } from '../../client/cli/main';
 import { StreamerClient, StreamerError } from '../../client/node';
 import { ENV } from '../../functions/core/env-names';
 import type { DeploymentManifest } from '../../local/deployment';
@@ -97,6 +98,17 @@ describe('large results', () => {
     expect((view.result as ExportResult).rows).toHaveLength(3000);
   });
 
+  it('prints a large result from the terminal client like any other', async () => {
+    const out: string[] = [];
+    const io = {
+      stdout: { write: (text: string) => out.push(text) },
+      stderr: { write: () => undefined },
+      env: { STREAMER_URL: runtime.wsUrl, STREAMER_TOKEN: runtime.mintToken({ sub: 'alice', tenant: 'acme' }) },
+    };
+    await expect(runCli(['request', 'export_rows', '{"rows":20000}'], io)).resolves.toBe(EXIT.ok);
+    expect((JSON.parse(out.join('')) as ExportResult).rows).toHaveLength(20_000);
+  });
+
   it('will not read another tenant\'s request or its result', async () => {
     const owner = connect('alice', 'acme');
     let requestId = '';
@@ -118,6 +130,12 @@ describe('client → server', () => {
     const data = Buffer.alloc(2 * 1024 * 1024, 7);
     const file = await client.upload(new Uint8Array(data));
     await expect(client.request('digest_upload', { file })).resolves.toEqual({ bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') });
+  });
+
+  it('hands an upload to a queued handler too (the worker reads it)', async () => {
+    const client = connect();
+    const file = await client.upload('queued input');
+    await expect(client.request('digest_upload', { file, queue: true })).resolves.toEqual({ bytes: 12, sha256: createHash('sha256').update('queued input').digest('hex') });
   });
 
   it('will not let another tenant\'s handler read an upload', async () => {

@@ -77,7 +77,7 @@ describe('large results on DynamoDB Local', () => {
     const urlOf = (m: unknown) => (m as { request: { dataUrl: string } }).request.dataUrl;
     expect(urlOf(first)).toEqual(expect.any(String));
     expect(urlOf(second)).not.toBe(urlOf(first));
-    expect((first as { request: Record<string, unknown> }).request).not.toHaveProperty('result');
+    expect((first as unknown as { request: Record<string, unknown> }).request).not.toHaveProperty('result');
     await h.connect('conn-late', 'alice', 'acme');
     const replies = await h.send('conn-late', { id: 'sub-1', action: 'subscribe', payload: { requestId: ack.requestId } });
     expect(replies.find((m) => m.type === 'result')).toMatchObject({ id: 'sub-1', dataUrl: expect.any(String) });
