@@ -35,9 +35,18 @@ const chatty = defineHandler({
   },
 });
 
+const loudBroadcast = defineHandler({
+  name: 'loud_broadcast',
+  payload: z.object({}),
+  estimatedDurationMs: 1,
+  async process({ broadcast }) {
+    return { delivered: await broadcast('user', 'dump', 'b'.repeat(200 * 1024)) };
+  },
+});
+
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness([bigResult, chatty] as unknown as AnyHandler[]);
+  h = await startHarness([bigResult, chatty, loudBroadcast] as unknown as AnyHandler[]);
   await h.connect('conn-a', 'alice', 'acme');
 });
 afterAll(async () => {
@@ -81,6 +90,13 @@ describe('large results on DynamoDB Local', () => {
     await h.connect('conn-late', 'alice', 'acme');
     const replies = await h.send('conn-late', { id: 'sub-1', action: 'subscribe', payload: { requestId: ack.requestId } });
     expect(replies.find((m) => m.type === 'result')).toMatchObject({ id: 'sub-1', dataUrl: expect.any(String) });
+  });
+
+  it('refuses a broadcast over the message limit to the handler, sending nothing', async () => {
+    const before = h.notifier.sent.length;
+    const [reply] = await h.send('conn-a', { id: 'b-1', action: 'loud_broadcast', payload: {} });
+    expect(reply).toMatchObject({ id: 'b-1', type: 'error', error: { code: 'PAYLOAD_TOO_LARGE' } });
+    expect(h.notifier.sent.slice(before).filter((s) => s.message.type === 'broadcast')).toEqual([]);
   });
 
   it('delivers a progress report over the limit truncated by rule, stores its text capped, and completes', async () => {
