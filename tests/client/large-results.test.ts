@@ -38,7 +38,7 @@ function scriptedFetch(table: Record<string, Buffer | number>): FetchLike & { ca
     const answer = table[url];
     const body = typeof answer === 'number' || answer === undefined ? Buffer.alloc(0) : answer;
     const status = typeof answer === 'number' ? answer : answer === undefined ? 404 : 200;
-    return { ok: status === 200, status, arrayBuffer: async () => body.buffer.slice(body.byteOffset, body.byteOffset + body.length), text: async () => body.toString() };
+    return { ok: status === 200, status, arrayBuffer: async () => new Uint8Array(body).buffer as ArrayBuffer, text: async () => body.toString() };
   };
   return Object.assign(fetch, { calls });
 }

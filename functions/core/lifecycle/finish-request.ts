@@ -14,9 +14,8 @@ import type { RequestRecord } from '../stores/records';
 import type { StreamerDeps } from './deps';
 import { sendFinalToAudience } from './request-audience';
 import { METRICS } from '../metric-names';
-import { resultObjectKey } from '../large-results/object-keys';
 import { INLINE_RESULT_MAX_BYTES } from '../large-results/inline-budget';
-import { resultObjectOf, type StoredResultObject } from '../notify/encode-for-delivery';
+import { encodeResult, storeResult, type StoredResultObject } from '../large-results/result-objects';
 
 export interface Ending {
   readonly status: 'completed' | 'failed' | 'cancelled';
@@ -27,11 +26,8 @@ export interface Ending {
 /** Stores a result over the inline budget; `undefined` when it is kept in the item. */
 async function storeIfLarge(deps: StreamerDeps, ending: Ending): Promise<StoredResultObject | undefined> {
   if (ending.status !== 'completed' || ending.result === undefined) return undefined;
-  const { body, sha256 } = resultObjectOf(ending.result);
-  if (body.length <= INLINE_RESULT_MAX_BYTES) return undefined;
-  const key = resultObjectKey(sha256);
-  await deps.objects.put(key, body, 'application/json');
-  return { key, bytes: body.length, sha256 };
+  const encoded = encodeResult(ending.result);
+  return encoded.body.length <= INLINE_RESULT_MAX_BYTES ? undefined : storeResult(deps.objects, encoded);
 }
 
 export async function finishRequest(deps: StreamerDeps, request: RequestRecord, runId: string, ending: Ending): Promise<boolean> {

@@ -3,7 +3,7 @@
  * id) and every subscriber (with its subscribe frame's id), each once.
  */
 import type { DataReference, JsonObject, ServerMessage } from '../protocol/messages';
-import { referenceTo } from '../notify/encode-for-delivery';
+import { referenceTo } from '../large-results/result-objects';
 import type { RequestRecord } from '../stores/records';
 import type { Subscriber } from '../stores/subscription-store';
 import type { StreamerDeps } from './deps';

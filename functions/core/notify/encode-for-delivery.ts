@@ -17,13 +17,12 @@
  * 5. Anything else that still does not fit is replaced by a
  *    `PAYLOAD_TOO_LARGE` error addressed to the same `id`.
  */
-import { createHash } from 'node:crypto';
 import { WEBSOCKET_LIMITS } from '../aws-limits';
 import { StreamerError } from '../errors';
 import type { Logger } from '../observability';
 import type { DataReference, JsonValue, ServerMessage } from '../protocol/messages';
 import type { ObjectStore } from '../stores/object-store';
-import { resultObjectKey } from '../large-results/object-keys';
+import { encodeResult, referenceTo, storeResult } from '../large-results/result-objects';
 import { TRUNCATED_TEXT_CHARS } from '../large-results/inline-budget';
 
 /** A progress text over the limit is cut to this many characters. */
@@ -41,43 +40,22 @@ export function messageBytes(message: ServerMessage): number {
   return Buffer.byteLength(JSON.stringify(message), 'utf8');
 }
 
-/** The JSON text of a result, its length and digest: what is stored and what the client checks. */
-export function resultObjectOf(data: JsonValue): { readonly body: Buffer; readonly sha256: string } {
-  const body = Buffer.from(JSON.stringify(data), 'utf8');
-  return { body, sha256: createHash('sha256').update(body).digest('hex') };
-}
-
-/** Stores a result's JSON text (by its digest: the same result is one object) and returns a reference with a fresh URL. */
-export async function storeResultObject(objects: ObjectStore, data: JsonValue): Promise<DataReference> {
-  const { body, sha256 } = resultObjectOf(data);
-  const key = resultObjectKey(sha256);
-  await objects.put(key, body, 'application/json');
-  return referenceTo(objects, { key, bytes: body.length, sha256 });
-}
-
-/** Where a stored result is (kept with the request in place of `result`). */
-export interface StoredResultObject {
-  readonly key: string;
-  readonly bytes: number;
-  readonly sha256: string;
-}
-
-/** A fresh presigned URL for a stored result. */
-export async function referenceTo(objects: ObjectStore, stored: StoredResultObject): Promise<DataReference> {
-  const signed = await objects.signGet(stored.key);
-  return { dataUrl: signed.url, dataBytes: stored.bytes, dataSha256: stored.sha256, dataExpiresAt: signed.expiresAt };
+/** Stores a result and references it with a fresh URL. */
+async function byReference(objects: ObjectStore, data: JsonValue): Promise<DataReference> {
+  return referenceTo(objects, await storeResult(objects, encodeResult(data)));
 }
 
 export async function encodeForDelivery(message: ServerMessage, context: DeliveryContext): Promise<ServerMessage> {
   const limit = context.maxMessageBytes ?? WEBSOCKET_LIMITS.maxMessageBytes;
-  if (messageBytes(message) <= limit) return message;
+  const size = messageBytes(message);
+  if (size <= limit) return message;
   const encoded = await shrink(message, context, limit);
   if (messageBytes(encoded) <= limit) return encoded;
-  context.logger?.warn('A message over the limit could not be shrunk; the client gets PAYLOAD_TOO_LARGE instead', { type: message.type, bytes: messageBytes(message) });
+  context.logger?.warn('A message over the limit could not be shrunk; the client gets PAYLOAD_TOO_LARGE instead', { type: message.type, bytes: size });
   const id = 'id' in message && typeof message.id === 'string' ? message.id : null;
   const requestId = 'requestId' in message && typeof message.requestId === 'string' ? message.requestId : undefined;
-  const error = new StreamerError('PAYLOAD_TOO_LARGE', `The server's ${message.type} message is ${messageBytes(message)} bytes, over the ${limit}-byte message limit`, {
-    details: { type: message.type, sizeBytes: messageBytes(message), limitBytes: limit },
+  const error = new StreamerError('PAYLOAD_TOO_LARGE', `The server's ${message.type} message is ${size} bytes, over the ${limit}-byte message limit`, {
+    details: { type: message.type, sizeBytes: size, limitBytes: limit },
   }).toWire();
   return requestId === undefined ? { id, type: 'error', error } : { id, type: 'error', requestId, error };
 }
@@ -87,12 +65,12 @@ async function shrink(message: ServerMessage, context: DeliveryContext, limit: n
     case 'result': {
       if (!('data' in message) || !context.objects) return message;
       const { data, ...envelope } = message;
-      return { ...envelope, ...(await storeResultObject(context.objects, data)) };
+      return { ...envelope, ...(await byReference(context.objects, data)) };
     }
     case 'status': {
       const { result, ...view } = message.request;
       if (result === undefined || !context.objects) return message;
-      return { ...message, request: { ...view, ...(await storeResultObject(context.objects, result)) } };
+      return { ...message, request: { ...view, ...(await byReference(context.objects, result)) } };
     }
     case 'progress': {
       const { metadata: _dropped, ...rest } = message;

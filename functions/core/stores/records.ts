@@ -4,7 +4,7 @@
  */
 import type { WireError } from '../errors';
 import type { JsonObject, JsonValue, RequestStatus } from '../protocol/messages';
-import type { StoredResultObject } from '../notify/encode-for-delivery';
+import type { StoredResultObject } from '../large-results/result-objects';
 
 export interface ConnectionRecord {
   readonly connection_id: string;

@@ -11,7 +11,7 @@ import type { WireError } from '../errors';
 import type { JsonValue, RequestStatus } from '../protocol/messages';
 import { isConditionFailure } from './dynamo-errors';
 import type { RequestRecord } from './records';
-import type { StoredResultObject } from '../notify/encode-for-delivery';
+import type { StoredResultObject } from '../large-results/result-objects';
 
 export interface ClaimInput {
   readonly requestId: string;
