@@ -54,9 +54,15 @@ export async function startS3Api(options: S3ApiOptions): Promise<RunningS3Api> {
     const method = request.method ?? 'GET';
     const path = rawPath.split('?')[0]!;
     const [bucketName = '', ...keyParts] = path.slice(1).split('/');
-    const bucket = bucketByName.get(decodeURIComponent(bucketName));
-    const key = decodeURIComponent(keyParts.join('/'));
     const origin = headerText(request, 'origin');
+    let bucket: DeployedBucket | undefined;
+    let key: string;
+    try {
+      bucket = bucketByName.get(decodeURIComponent(bucketName));
+      key = decodeURIComponent(keyParts.join('/'));
+    } catch {
+      return sendAwsResponse(response, s3ErrorResponse(400, 'InvalidURI', `Couldn't parse the specified URI: ${path}`));
+    }
     const send = (answer: AwsErrorResponse): void => sendAwsResponse(response, withCors(answer, bucket, origin, method));
 
     if (!bucket) return send(s3ErrorResponse(404, 'NoSuchBucket', 'The specified bucket does not exist', `/${bucketName}`));

@@ -3,10 +3,12 @@
  * against the local runtime: a 5 MB result, sent by reference, is fetched
  * from the bucket (CORS), checked and handed over intact; a 40 KB message,
  * which a browser would send as one frame over API Gateway's 32 KB limit,
- * is refused before it leaves, saying why and what to do.
+ * is refused before it leaves, saying why and what to do; a 2 MB upload
+ * goes from the page to the bucket and on to a handler.
  *
  * Needs Debian's chromium at /usr/bin/chromium (scripts/install-browser.sh).
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -59,6 +61,15 @@ describeWithBrowser('large results and messages in Chromium', () => {
     expect(outcome.rows).toBe(50_000);
     expect(outcome.last).toEqual({ n: 49_999, text: '9'.repeat(100) });
     expect(outcome.bytes).toBeGreaterThan(5_000_000);
+  });
+
+  test('a 2 MB upload from the page reaches a handler (a cross-origin PUT to the bucket, CORS preflight included)', async () => {
+    const outcome = await inPage<{ bytes: number; sha256: string }>(`
+      const data = new Uint8Array(2 * 1024 * 1024).fill(7);
+      const file = await client.upload(data, { contentType: 'application/octet-stream' });
+      return await client.request('digest_upload', { file });
+    `);
+    expect(outcome).toEqual({ bytes: 2 * 1024 * 1024, sha256: createHash('sha256').update(Buffer.alloc(2 * 1024 * 1024, 7)).digest('hex') });
   });
 
   test('the dashboard offers a 5 MB result as a download, with a preview', async () => {

@@ -160,6 +160,12 @@ describe('the local S3', () => {
     expect((await preflight('DELETE')).status).toBe(403);
   });
 
+  it('answers a malformed path with InvalidURI, not a failure', async () => {
+    const response = await fetch(`${api.endpoint}/${BUCKET.name}/results/%E0%A4%A`);
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain('<Code>InvalidURI</Code>');
+  });
+
   it('expires objects by the bucket\'s lifecycle rules, each prefix on its own schedule', async () => {
     await put('results/t/old.json', '1');
     await put('uploads/t/old', '1');
