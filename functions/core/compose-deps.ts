@@ -11,9 +11,8 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import { encodeForDelivery } from './notify/encode-for-delivery';
-import { S3ObjectStore, type ObjectStore } from './stores/object-store';
+import type { ObjectStore } from './stores/object-store';
 import { ulid } from 'ulid';
 import { readAuthSettings, TokenVerifier } from './auth/verify-token';
 import { systemClock } from './clock';
@@ -48,6 +47,11 @@ export interface ComposeOptions {
    * one (`lambdaWorkDispatcher`), so the other bundles leave the Lambda client out.
    */
   readonly dispatcher?: (workerFunction: string, instrumentClient: InstrumentClient) => WorkDispatcher;
+  /**
+   * Builds the results bucket's store. Only the router and the processor
+   * pass one (`s3ObjectStore`), so the other bundles leave the S3 client out.
+   */
+  readonly objectStore?: (bucket: string, urlTtlSeconds: number, instrumentClient: InstrumentClient) => ObjectStore;
 }
 
 /**
@@ -84,8 +88,8 @@ export function composeDeps(options: ComposeOptions): StreamerDeps {
     new CachedConnectionStore(new DynamoConnectionStore(db!, settings.tables.connections)));
   const subscriptions = part(tables.has('subscriptions'), 'the subscriptions table', () =>
     new DynamoSubscriptionStore(db!, settings.tables.subscriptions));
-  const objects = part<ObjectStore>(declares('resultsBucket'), 'the results bucket', () =>
-    new S3ObjectStore(instrument(new S3Client({})), settings.resultsBucket.name, settings.resultsBucket.urlTtlSeconds));
+  const objects = part<ObjectStore>(declares('resultsBucket') && options.objectStore !== undefined, 'the results bucket', () =>
+    options.objectStore!(settings.resultsBucket.name, settings.resultsBucket.urlTtlSeconds, instrument));
   const notifier = part(declares('managementApi'), 'the @connections management API', () =>
     new ApiGatewayNotifier(
       instrument(new ApiGatewayManagementApiClient({ endpoint: settings.managementEndpoint })),

@@ -9,9 +9,10 @@ import { claimAndDispatch, type QueuedRecord } from '../core/lifecycle/claim-and
 import { describe } from '../core/lifecycle/describe-error';
 import { runClaimedRequest } from '../core/lifecycle/run-claimed-request';
 import { sweepExpiredLeases } from '../core/lifecycle/sweep-expired-leases';
+import { s3ObjectStore } from '../core/stores/object-store';
 import { logger, streamerDeps as sharedDeps, withObservability } from '../streamer-runtime';
 
-const streamerDeps = () => sharedDeps('processor', { dispatcher: lambdaWorkDispatcher });
+const streamerDeps = () => sharedDeps('processor', { dispatcher: lambdaWorkDispatcher, objectStore: s3ObjectStore });
 
 type ProcessorEvent = DynamoDBStreamEvent | RunRequestEvent | ScheduledEvent;
 

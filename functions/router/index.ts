@@ -10,6 +10,7 @@ import { describe } from '../core/lifecycle/describe-error';
 import type { StreamerDeps } from '../core/lifecycle/deps';
 import { routeMessage } from '../core/lifecycle/route-message';
 import { bareNotifier, replyInternalError } from '../core/notify/last-resort-reply';
+import { s3ObjectStore } from '../core/stores/object-store';
 import { logger, streamerDeps, withObservability } from '../streamer-runtime';
 import { websocketLogKeys, type WebSocketEvent, type WebSocketResult } from '../websocket-event';
 
@@ -17,7 +18,7 @@ export const handler = withObservability(async (event: WebSocketEvent, context: 
   const frame = { connectionId: event.requestContext.connectionId, body: event.body, isBase64Encoded: event.isBase64Encoded };
   let deps: StreamerDeps;
   try {
-    deps = streamerDeps('router');
+    deps = streamerDeps('router', { objectStore: s3ObjectStore });
   } catch (error) {
     logger.error('Router is misconfigured', { connectionId: frame.connectionId, error: describe(error) });
     const endpoint = process.env[ENV.managementEndpoint]?.trim();

@@ -5,8 +5,9 @@
  * function's rights for its lifetime, so the core signs one only after it
  * has checked the caller owns what the URL reaches.
  */
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { uninstrumented, type InstrumentClient } from '../observability';
 
 /** A URL a client can use without credentials until `expiresAt` (epoch ms). */
 export interface SignedUrl {
@@ -66,4 +67,13 @@ export class S3ObjectStore implements ObjectStore {
     const url = await getSignedUrl(this.s3, command, { expiresIn: this.urlTtlSeconds, signableHeaders: new Set(['content-length', 'content-type']) });
     return { url, expiresAt: signedAt + this.urlTtlSeconds * 1000 };
   }
+}
+
+/**
+ * The store for `composeDeps`' `objectStore` option: an S3 client
+ * configured by the SDK's own environment (region, credentials, and
+ * `AWS_ENDPOINT_URL_S3` locally).
+ */
+export function s3ObjectStore(bucket: string, urlTtlSeconds: number, instrumentClient: InstrumentClient = uninstrumented): ObjectStore {
+  return new S3ObjectStore(instrumentClient(new S3Client({})), bucket, urlTtlSeconds);
 }
