@@ -2,7 +2,8 @@
 /**
  * Bundles each Lambda function into its own fresh folder under dist/
  * (dist/<fn>/index.js + source map, ready for a Pulumi FileArchive), plus the
- * local runtime and the terminal client. Prints every bundle's size. Last,
+ * local runtime, the terminal client, the client SDK and the installable packages
+ * (dist/packages/*.tgz, scripts/build-packages.mjs). Prints every bundle's size. Last,
  * renders the `local` stack's manifest, dist/deployment.json (docs/synth.md),
  * from the function bundles just built.
  *
@@ -108,6 +109,8 @@ if (!functionsOnly) {
   if (existsSync(clientBuild)) {
     const { buildClient } = await import(pathToFileURL(clientBuild).href);
     for (const out of await buildClient(root)) report.push(out);
+    const { buildPackages } = await import(pathToFileURL(join(root, 'scripts/build-packages.mjs')).href);
+    for (const out of await buildPackages(root)) report.push(out);
   }
 }
 
