@@ -315,7 +315,8 @@ export class StreamerClient<A extends ActionMap<A> = AnyActions> {
     let channels = this.subscriptions.get(requestId);
     if (channels === undefined) this.subscriptions.set(requestId, (channels = new Set()));
     channels.add(channel as SubscriptionChannel<unknown>);
-    this.sendSubscribe(requestId, channel as SubscriptionChannel<unknown>);
+    // While not connected, the next open subscribes every channel (handleOpen); queuing one here too sent it twice.
+    if (this.state === 'open') this.sendSubscribe(requestId, channel as SubscriptionChannel<unknown>);
     return channel;
   }
 
