@@ -1,7 +1,7 @@
 /**
  * The React hooks in real Chromium: a page on the INSTALLED @streamer/client
- * and @streamer/react tarballs (React 19 from npm, bundled with esbuild in a
- * scratch app, rendered in StrictMode), against the real local runtime.
+ * and @streamer/react tarballs (React from npm, 19 and 18, bundled with
+ * esbuild in a scratch app, rendered in StrictMode), against the real local runtime.
  * Start a job and see its progress; reload mid-job and see it resume and
  * finish; cancel another. The WebSocket frames the page sends are recorded,
  * so a doubled request or subscription would show.
@@ -23,7 +23,13 @@ interface Frame {
   readonly body: { id?: string; action?: string; type?: string; requestId?: string; payload?: { requestId?: string } };
 }
 
-describeWithChromium()('React hooks in Chromium', () => {
+/** The peer range is ^18 || ^19: the page runs on both (18 from the registry, 19 is the devDependency). */
+const REACT_VERSIONS = [
+  { major: '19', packages: ['react', 'react-dom'] },
+  { major: '18', packages: ['react@18.3.1', 'react-dom@18.3.1'] },
+];
+
+describeWithChromium().each(REACT_VERSIONS)('React $major hooks in Chromium', ({ major, packages }) => {
   let app: ScratchApp;
   let runtime: LocalRuntimeHandle;
   let server: { url: string; close(): Promise<void> };
@@ -35,7 +41,7 @@ describeWithChromium()('React hooks in Chromium', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    [app, runtime] = await Promise.all([createScratchApp(['react', 'react-dom']), startLocalRuntime()]);
+    [app, runtime] = await Promise.all([createScratchApp(packages), startLocalRuntime()]);
     copyFileSync(join(__dirname, 'react-page', 'app.tsx'), join(app.dir, 'app.tsx'));
     mkdirSync(join(app.dir, 'public'), { recursive: true });
     copyFileSync(join(__dirname, '..', 'packages', 'scratch-app', 'index.html'), join(app.dir, 'public', 'index.html'));
@@ -57,6 +63,7 @@ describeWithChromium()('React hooks in Chromium', () => {
     });
     await page.goto(pageUrl);
     await page.locator('[data-testid="connection"][data-state="open"]').waitFor({ timeout: 15_000 });
+    expect(await page.getByTestId('connection').getAttribute('data-react')).toMatch(new RegExp(`^${major}\\.`));
   }, 120_000);
 
   afterAll(async () => {

@@ -44,13 +44,14 @@ export function ensurePackagesBuilt(): { client: string; react: string } {
 
 /**
  * A fresh app in the system temp folder with both tarballs installed, plus
- * `extra` packages at the versions this repository uses (so npm finds them in its cache).
+ * `extra` packages: `name@version` as given, a bare name at the version this
+ * repository uses (so npm finds it in its cache).
  */
 export async function createScratchApp(extra: readonly string[]): Promise<ScratchApp> {
   const tarballs = ensurePackagesBuilt();
   const dir = mkdtempSync(join(tmpdir(), 'streamer-scratch-app-'));
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'scratch-app', private: true, type: 'module' }, null, 2));
-  const specs = extra.map((name) => `${name}@${installedVersion(name)}`);
+  const specs = extra.map((spec) => (spec.lastIndexOf('@') > 0 ? spec : `${spec}@${installedVersion(spec)}`));
   // The app's own npm, not the test runner's settings (`npm test` exports npm_config_* of this repository).
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.toLowerCase().startsWith('npm_')));
   await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', tarballs.client, tarballs.react, ...specs], {

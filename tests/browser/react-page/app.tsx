@@ -4,7 +4,7 @@
  * remembers its requestId in sessionStorage, so after a reload it picks the
  * request up again with useRequestStatus. Rendered in StrictMode.
  */
-import { StrictMode, useEffect, useState } from 'react';
+import { StrictMode, useEffect, useState, version } from 'react';
 import { createRoot } from 'react-dom/client';
 import { StreamerClient } from '@streamer/client';
 import { createStreamerHooks, StreamerProvider, useConnectionState, useRequestStatus, type RequestSnapshot } from '@streamer/react';
@@ -20,7 +20,7 @@ const { useRequest } = createStreamerHooks<PageActions>();
 
 function Connection() {
   const state = useConnectionState();
-  return <span data-testid="connection" data-state={state}>{state}</span>;
+  return <span data-testid="connection" data-state={state} data-react={version}>{state}</span>;
 }
 
 function Job<K extends keyof PageActions & string>({ name, action, payload }: { name: string; action: K; payload: PageActions[K]['payload'] }) {
