@@ -25,9 +25,12 @@ export interface ScratchApp {
 /** The tarballs `npm run build` packed; rebuilt when missing or older than client/ or packages/. */
 export function ensurePackagesBuilt(): { client: string; react: string } {
   const tarball = (name: string) => readdirSync(PACKAGES_DIR).find((file) => file.startsWith(`streamer-${name}-`) && file.endsWith('.tgz'));
+  // The packages' sources: client/ and the protocol modules of functions/core it imports.
   const newestSource = Math.max(
     ...['client', 'packages', 'functions/core/protocol'].flatMap((dir) => newestMtimes(join(REPO_ROOT, dir))),
-    ...['build-client.mjs', 'build-packages.mjs'].map((file) => statSync(join(REPO_ROOT, 'scripts', file)).mtimeMs),
+    ...['functions/core/aws-limits.ts', 'functions/core/errors.ts', 'scripts/build-client.mjs', 'scripts/build-packages.mjs'].map(
+      (file) => statSync(join(REPO_ROOT, file)).mtimeMs,
+    ),
   );
   const fresh = existsSync(PACKAGES_DIR) && ['client', 'react'].every((name) => {
     const file = tarball(name);
