@@ -41,6 +41,15 @@ describe('the installed @streamer/client and @streamer/react', () => {
     expect(react.peerDependencies).toMatchObject({ react: '^18.0.0 || ^19.0.0', '@streamer/client': expect.stringMatching(/^\^\d/) });
   });
 
+  test('the client holds no server code: only client/ and the protocol modules it shares with the server', () => {
+    const shared = /^functions\/core\/(aws-limits|errors|protocol\/[a-z-]+)\.ts$/;
+    for (const bundle of ['index.mjs', 'node.mjs']) {
+      const map = JSON.parse(readFileSync(join(app.dir, 'node_modules', '@streamer', 'client', `${bundle}.map`), 'utf8')) as { sources: string[] };
+      const sources = map.sources.map((source) => source.replace(/^(\.\.\/)+/, ''));
+      expect(sources.filter((source) => !source.startsWith('client/') && !shared.test(source))).toEqual([]);
+    }
+  });
+
   test('an app type-checks against their declarations: typed actions, typed hooks, wrong calls refused', async () => {
     const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
     const flags = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--lib', 'es2022,dom'];
