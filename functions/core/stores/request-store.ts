@@ -37,6 +37,8 @@ export interface FinishInput {
   readonly status: Extract<RequestStatus, 'completed' | 'failed' | 'cancelled'>;
   readonly result?: JsonValue;
   readonly error?: WireError;
+  /** The `seq` of the request's last progress message, kept for the final message a later subscriber gets. */
+  readonly progressSeq?: number;
 }
 
 export interface RequeueInput {
@@ -70,6 +72,8 @@ export interface ExpiredLease {
 export interface RequestStore {
   /** Writes a new `queued` request; fails if the id exists. */
   create(record: RequestRecord): Promise<void>;
+  /** Writes a new `queued` request unless one with its id exists; false when it does. */
+  createIfAbsent(record: RequestRecord): Promise<boolean>;
   get(requestId: string, consistent?: boolean): Promise<RequestRecord | undefined>;
   /** `queued → processing` for one run; `undefined` when the request is no longer queued. */
   claim(input: ClaimInput): Promise<RequestRecord | undefined>;
@@ -100,6 +104,16 @@ export class DynamoRequestStore implements RequestStore {
     await this.db.send(
       new PutCommand({ TableName: this.table, Item: record, ConditionExpression: 'attribute_not_exists(request_id)' }),
     );
+  }
+
+  async createIfAbsent(record: RequestRecord): Promise<boolean> {
+    try {
+      await this.create(record);
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   async get(requestId: string, consistent = false): Promise<RequestRecord | undefined> {
@@ -188,6 +202,10 @@ export class DynamoRequestStore implements RequestStore {
     if (input.error !== undefined) {
       set += ', #error = :error';
       values[':error'] = input.error;
+    }
+    if (input.progressSeq !== undefined) {
+      set += ', progress_seq = :seq';
+      values[':seq'] = input.progressSeq;
     }
     const updated = await this.conditionalUpdate({
       Key: { request_id: input.requestId },
