@@ -276,6 +276,116 @@ describe('status and subscribe', () => {
   });
 });
 
+describe('idempotency keys and progress sequence numbers', () => {
+  test('sends the caller\'s idempotency key, and a fresh key per call otherwise', async () => {
+    server.onFrame((frame, socket) => server.send(socket, { id: frame.id, type: 'result', success: true, data: null }));
+    const client = connect();
+    await client.request('echo', {}, { idempotencyKey: 'order-42' });
+    await client.request('echo', {});
+    await client.request('echo', {});
+    const keys = server.framesOf('echo').map((f) => f.idempotencyKey);
+    expect(keys[0]).toBe('order-42');
+    expect(new Set(keys).size).toBe(3);
+  });
+
+  test('holds progress that comes after a gap, asks for a replay after the last seq it saw, and delivers in order', async () => {
+    server.onFrame((frame, socket) => {
+      if (frame.action === 'generate_report') {
+        const requestId = ackEverything(frame, socket);
+        server.send(socket, { id: frame.id, type: 'progress', requestId, progress: 0.1, message: 'one', seq: 1 });
+        server.send(socket, { id: frame.id, type: 'progress', requestId, progress: 0.3, message: 'three', seq: 3 });
+      } else if (frame.action === 'subscribe') {
+        const requestId = frame.payload.requestId as string;
+        server.send(socket, { id: frame.id, type: 'progress', requestId, progress: 0.2, message: 'two', seq: 2 });
+        server.send(socket, { id: frame.id, type: 'progress', requestId, progress: 0.3, message: 'three', seq: 3 });
+        server.send(socket, { id: frame.id, type: 'subscribed', requestId });
+        server.send(socket, { id: frame.id, type: 'result', requestId, success: true, data: 'done', lastSeq: 3 });
+      }
+    });
+    const client = connect();
+    const seen: string[] = [];
+    await expect(client.request('generate_report', { rows: 1 }, { onProgress: (p) => seen.push(p.message ?? '') })).resolves.toBe('done');
+    expect(seen).toEqual(['one', 'two', 'three']);
+    expect(server.framesOf('subscribe').map((f) => f.payload)).toEqual([{ requestId: expect.stringMatching(/^r-c-/), afterSeq: 1 }]);
+  });
+
+  test('holds a final message whose lastSeq is ahead until the missing progress is replayed', async () => {
+    server.onFrame((frame, socket) => {
+      if (frame.action === 'generate_report') {
+        const requestId = ackEverything(frame, socket);
+        server.send(socket, { id: frame.id, type: 'result', requestId, success: true, data: 'early result', lastSeq: 2 });
+      } else if (frame.action === 'subscribe') {
+        const requestId = frame.payload.requestId as string;
+        server.send(socket, { id: frame.id, type: 'progress', requestId, progress: 0.5, message: 'a', seq: 1 });
+        server.send(socket, { id: frame.id, type: 'progress', requestId, progress: 0.9, message: 'b', seq: 2 });
+        server.send(socket, { id: frame.id, type: 'subscribed', requestId });
+      }
+    });
+    const client = connect();
+    const seen: string[] = [];
+    await expect(client.request('generate_report', { rows: 1 }, { onProgress: (p) => seen.push(p.message ?? '') })).resolves.toBe('early result');
+    expect(seen).toEqual(['a', 'b']);
+  });
+
+  test('delivers what it holds once a replay ends without the missing messages (dropped by the log bound)', async () => {
+    server.onFrame((frame, socket) => {
+      if (frame.action === 'generate_report') {
+        const requestId = ackEverything(frame, socket);
+        server.send(socket, { id: frame.id, type: 'progress', requestId, progress: 0.7, message: 'late', seq: 7 });
+      } else if (frame.action === 'subscribe') {
+        const requestId = frame.payload.requestId as string;
+        server.send(socket, { id: frame.id, type: 'subscribed', requestId });
+        server.send(socket, { id: frame.id, type: 'result', requestId, success: true, data: 'ok', lastSeq: 7 });
+      }
+    });
+    const client = connect();
+    const seen: string[] = [];
+    await expect(client.request('generate_report', { rows: 1 }, { onProgress: (p) => seen.push(p.message ?? '') })).resolves.toBe('ok');
+    expect(seen).toEqual(['late']);
+  });
+
+  test('resumes after a reconnect from the last seq seen and drops replayed duplicates', async () => {
+    server.onFrame((frame, socket) => {
+      if (frame.action === 'generate_report') {
+        const requestId = ackEverything(frame, socket);
+        server.send(socket, { id: frame.id, type: 'progress', requestId, progress: 0.2, message: 'one', seq: 1 });
+        server.send(socket, { id: frame.id, type: 'progress', requestId, progress: 0.4, message: 'two', seq: 2 });
+      } else if (frame.action === 'subscribe') {
+        const requestId = frame.payload.requestId as string;
+        for (const [seq, message] of [[2, 'two'], [3, 'three']] as const) {
+          server.send(socket, { id: frame.id, type: 'progress', requestId, progress: seq / 5, message, seq });
+        }
+        server.send(socket, { id: frame.id, type: 'subscribed', requestId });
+        server.send(socket, { id: frame.id, type: 'result', requestId, success: true, data: 'resumed', lastSeq: 3 });
+      }
+    });
+    const client = connect();
+    const seen: string[] = [];
+    const pending = client.request('generate_report', { rows: 1 }, { onProgress: (p) => seen.push(p.message ?? '') });
+    await withTimeout(waitUntil(() => seen.length === 2), 2000, 'progress');
+    server.dropAll();
+    await expect(pending).resolves.toBe('resumed');
+    expect(seen).toEqual(['one', 'two', 'three']);
+    expect(server.framesOf('subscribe').map((f) => f.payload.afterSeq)).toEqual([2]);
+  });
+
+  test('a subscription asks for the whole logged history by default and delivers it before live updates', async () => {
+    server.onFrame((frame, socket) => {
+      const requestId = frame.payload.requestId as string;
+      server.send(socket, { id: frame.id, type: 'progress', requestId, progress: 0.1, message: 'old', seq: 1 });
+      server.send(socket, { id: frame.id, type: 'subscribed', requestId });
+      server.send(socket, { id: 'live', type: 'progress', requestId, progress: 0.5, message: 'new', seq: 2 });
+      server.send(socket, { id: 'live', type: 'result', requestId, success: true, data: 'seen', lastSeq: 2 });
+    });
+    const client = connect();
+    const seen: string[] = [];
+    const subscription = client.subscribe('r-history', { onProgress: (p) => seen.push(p.message ?? '') });
+    await expect(subscription.result).resolves.toBe('seen');
+    expect(seen).toEqual(['old', 'new']);
+    expect(server.framesOf('subscribe')[0]!.payload).toEqual({ requestId: 'r-history', afterSeq: 0 });
+  });
+});
+
 describe('connection management', () => {
   test('a dropped connection is re-established and the in-flight request resumes through a resubscribe', async () => {
     let requestId = '';
@@ -298,7 +408,8 @@ describe('connection management', () => {
     server.dropAll();
     await expect(pending).resolves.toEqual({ summary: 'survived' });
     expect(progress).toEqual(['before the drop', 'after the drop']);
-    expect(server.framesOf('subscribe').map((f) => f.payload)).toEqual([{ requestId }]);
+    // The server's progress is unnumbered here (a v1 server): the resume asks for everything after 0.
+    expect(server.framesOf('subscribe').map((f) => f.payload)).toEqual([{ requestId, afterSeq: 0 }]);
     expect(server.sockets).toHaveLength(2);
     expect(connects).toBe(2);
     expect(disconnects).toHaveLength(1);
@@ -336,7 +447,7 @@ describe('connection management', () => {
     await withTimeout(waitUntil(() => progress.length === 1), 2000, 'progress');
     server.dropAll();
     await expect(subscription.result).resolves.toBe('after reconnect');
-    expect(server.framesOf('subscribe').map((f) => f.payload)).toEqual([{ requestId: 'r-watched' }, { requestId: 'r-watched' }]);
+    expect(server.framesOf('subscribe').map((f) => f.payload)).toEqual([{ requestId: 'r-watched', afterSeq: 0 }, { requestId: 'r-watched', afterSeq: 0 }]);
   });
 
   test('reconnect attempts back off and the token provider is asked again for each one', async () => {
@@ -391,9 +502,27 @@ describe('connection management', () => {
     expect(error).toMatchObject({ code: 'DISCONNECTED', retryable: true });
   });
 
-  test('a request sent but not acknowledged when the connection drops rejects with a retryable DISCONNECTED', async () => {
+  test('a request sent but not acknowledged when the connection drops is sent again, with the same id and idempotency key', async () => {
+    server.onFrame((frame, socket) => {
+      // The first copy is swallowed by the drop; the second is answered.
+      if (server.framesOf('generate_report').length === 1) return;
+      const requestId = ackEverything(frame, socket);
+      server.send(socket, { id: frame.id, type: 'result', requestId, success: true, data: 'once', lastSeq: 0 });
+    });
     const client = connect();
     const pending = client.request('generate_report', { rows: 1 });
+    await server.waitForFrame((f) => f.action === 'generate_report');
+    server.dropAll();
+    await expect(pending).resolves.toBe('once');
+    const [first, second] = server.frames.filter((f) => f.frame.action === 'generate_report');
+    expect([first!.connection, second!.connection]).toEqual([0, 1]);
+    expect(second!.frame).toEqual(first!.frame);
+    expect(first!.frame.idempotencyKey).toMatch(/^[0-9a-f-]{32,36}$/);
+  });
+
+  test('with resendOnReconnect: false, a request not acknowledged when the connection drops rejects with a retryable DISCONNECTED', async () => {
+    const client = connect();
+    const pending = client.request('generate_report', { rows: 1 }, { resendOnReconnect: false });
     await server.waitForFrame((f) => f.action === 'generate_report');
     server.dropAll();
     expect(await caught(pending)).toMatchObject({ code: 'DISCONNECTED', retryable: true });
