@@ -147,7 +147,8 @@ export async function startCostHarness(): Promise<CostHarness> {
         const routed = await timed(() =>
           routeMessage(deps, {
             connectionId,
-            body: JSON.stringify({ id: clientId, action: PROGRESS_JOB.name, payload: { reports, gapMs } }),
+            // As the client SDK sends every request: with an idempotency key (claimed with one conditional put).
+            body: JSON.stringify({ id: clientId, action: PROGRESS_JOB.name, payload: { reports, gapMs }, idempotencyKey: `cost-key-${sequence}` }),
             remainingTimeMs: 30_000,
           }),
         );

@@ -34,9 +34,12 @@ const stepper = defineHandler({
   },
 });
 
+/** The same, without a progress log. */
+const unlogged = defineHandler({ ...stepper, name: 'unlogged_stepper', progressLog: false });
+
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness([echo, stepper] as unknown as AnyHandler[]);
+  h = await startHarness([echo, stepper, unlogged] as unknown as AnyHandler[]);
   await h.connect('idem-a', 'alice', 'acme');
   await h.connect('idem-a2', 'alice', 'acme');
   await h.connect('idem-other-tenant', 'alice', 'globex');
@@ -208,6 +211,17 @@ describe('progress sequence numbers and replay', () => {
     const messages = about('idem-a', requestId);
     expect(progressOf(messages).map((m) => m.seq)).toEqual([1, 2, 3, 4]);
     expect(messages.at(-1)).toMatchObject({ type: 'result', data: { attempt: 2 }, lastSeq: 4 });
+  });
+
+  it('numbers the messages of a handler with progressLog: false across a retry but logs none of them', async () => {
+    const [ack] = await h.send('idem-a', { id: 'ul', action: 'unlogged_stepper', payload: { steps: 2, failFirst: true } });
+    const requestId = (ack as { requestId: string }).requestId;
+    await h.deliver(requestId);
+    await h.deliver(requestId);
+    expect(progressOf(about('idem-a', requestId)).map((m) => m.seq)).toEqual([1, 2, 3, 4]);
+    expect(await h.deps.progressLog.after(requestId, 0, 100)).toEqual([]);
+    const replies = await h.send('idem-a2', { id: 'ul-sub', action: 'subscribe', payload: { requestId, afterSeq: 0 } });
+    expect(replies.map((m) => m.type)).toEqual(['subscribed', 'result']);
   });
 
   it('keeps only the latest entries of a request beyond the bound', async () => {

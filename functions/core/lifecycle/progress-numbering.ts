@@ -13,7 +13,12 @@ import { describe } from './describe-error';
 export class ProgressNumbering {
   private seq = 0;
 
-  constructor(private readonly deps: StreamerDeps, private readonly request: RequestRecord) {}
+  constructor(
+    private readonly deps: StreamerDeps,
+    private readonly request: RequestRecord,
+    /** The handler's `progressLog`: false numbers messages without logging them. */
+    private readonly logged: boolean,
+  ) {}
 
   /** The `seq` of the last message numbered (0 before the first). */
   get last(): number {
@@ -22,12 +27,17 @@ export class ProgressNumbering {
 
   /**
    * Finds where this run's numbers start. A request's first run starts at 1
-   * without a read; any later run (retry, continuation, a recovered crash,
-   * whose last numbers were never stored on the request) reads the log.
+   * without a read; any later run reads the log, since a run that crashed
+   * never stored its last number. A handler without a log goes on from the
+   * number its previous run stored when it gave the request back (a retry,
+   * a continuation); after a crash, its clients may drop a few messages as
+   * repeats.
    */
   async start(): Promise<void> {
     const firstRun = this.request.attempts <= 1 && (this.request.continuations ?? 0) === 0;
-    this.seq = firstRun ? 0 : await this.deps.progressLog.lastSeq(this.request.request_id);
+    if (firstRun) return;
+    const stored = this.request.progress_seq ?? 0;
+    this.seq = this.logged ? Math.max(stored, await this.deps.progressLog.lastSeq(this.request.request_id)) : stored;
   }
 
   next(): number {
@@ -37,6 +47,7 @@ export class ProgressNumbering {
 
   /** Logs one message; a failed write is logged and skipped (the live message still goes out). */
   async log(seq: number, update: ProgressUpdate): Promise<void> {
+    if (!this.logged) return;
     try {
       await this.deps.progressLog.append(
         // The entry expires with its request.

@@ -59,7 +59,7 @@ export async function runClaimedRequest(deps: StreamerDeps, event: RunRequestEve
 
   let audience: Subscriber[] = await audienceOf(deps, request);
   let audienceReadAt = deps.clock.now();
-  const numbering = new ProgressNumbering(deps, request);
+  const numbering = new ProgressNumbering(deps, request, handler.progressLog ?? true);
   const batcher = new ProgressBatcher(async (update) => {
     if (deps.clock.now() - audienceReadAt > AUDIENCE_REFRESH_MS) {
       audienceReadAt = deps.clock.now();
@@ -150,6 +150,7 @@ async function endInError(deps: StreamerDeps, request: RequestRecord, runId: str
       leaseExpiresAt: now + delay + deps.settings.queueLeaseMs,
       notBefore: now + delay,
       lastError: error.toWire(),
+      progressSeq,
     });
     if (requeued) {
       deps.metrics.add(METRICS.retries, 1, 'Count', { action: request.action, code: error.code });
@@ -180,6 +181,7 @@ async function continueLater(deps: StreamerDeps, request: RequestRecord, runId: 
     attempts: request.attempts - 1,
     checkpoint: state as RequestRecord['checkpoint'],
     continuations,
+    progressSeq,
   });
   deps.logger.info('Request continues in a new run', { requestId: request.request_id, continuations, progress });
 }

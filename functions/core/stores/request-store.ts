@@ -53,6 +53,8 @@ export interface RequeueInput {
   readonly lastError?: WireError;
   readonly checkpoint?: JsonValue;
   readonly continuations?: number;
+  /** The `seq` of the giving-back run's last progress message: the next run numbers on from it. */
+  readonly progressSeq?: number;
   /** Only requeue if the lease is still expired at this time (the sweeper must not steal a renewed lease). */
   readonly leaseExpiredBefore?: number;
 }
@@ -237,6 +239,7 @@ export class DynamoRequestStore implements RequestStore {
       ['last_error', input.lastError],
       ['checkpoint', input.checkpoint],
       ['continuations', input.continuations],
+      ['progress_seq', input.progressSeq],
     ];
     for (const [attribute, value] of optional) {
       if (value === undefined) continue;
