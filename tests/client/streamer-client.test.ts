@@ -288,83 +288,57 @@ describe('idempotency keys and progress sequence numbers', () => {
     expect(new Set(keys).size).toBe(3);
   });
 
-  test('holds progress that comes after a gap, asks for a replay after the last seq it saw, and delivers in order', async () => {
+  /** Messages of one request, scripted by what they add to `{ id, requestId }`. */
+  type Scripted = Record<string, unknown>;
+  const progressMsg = (seq: number, message: string): Scripted => ({ type: 'progress', progress: seq / 10, message, seq });
+
+  /** The request gets an ack and `onRequest`; a (re)subscribe gets `onSubscribe` (the replay, `subscribed`, …). */
+  function scriptReport(onRequest: Scripted[], onSubscribe: Scripted[]): void {
     server.onFrame((frame, socket) => {
       if (frame.action === 'generate_report') {
         const requestId = ackEverything(frame, socket);
-        server.send(socket, { id: frame.id, type: 'progress', requestId, progress: 0.1, message: 'one', seq: 1 });
-        server.send(socket, { id: frame.id, type: 'progress', requestId, progress: 0.3, message: 'three', seq: 3 });
+        for (const message of onRequest) server.send(socket, { id: frame.id, requestId, ...message });
       } else if (frame.action === 'subscribe') {
-        const requestId = frame.payload.requestId as string;
-        server.send(socket, { id: frame.id, type: 'progress', requestId, progress: 0.2, message: 'two', seq: 2 });
-        server.send(socket, { id: frame.id, type: 'progress', requestId, progress: 0.3, message: 'three', seq: 3 });
-        server.send(socket, { id: frame.id, type: 'subscribed', requestId });
-        server.send(socket, { id: frame.id, type: 'result', requestId, success: true, data: 'done', lastSeq: 3 });
+        for (const message of onSubscribe) server.send(socket, { id: frame.id, requestId: frame.payload.requestId, ...message });
       }
     });
+  }
+  const subscribed: Scripted = { type: 'subscribed' };
+  const result = (data: unknown, lastSeq: number): Scripted => ({ type: 'result', success: true, data, lastSeq });
+
+  async function progressMessagesOf(request: (client: StreamerClient, seen: string[]) => Promise<unknown>): Promise<{ outcome: unknown; seen: string[] }> {
     const client = connect();
     const seen: string[] = [];
-    await expect(client.request('generate_report', { rows: 1 }, { onProgress: (p) => seen.push(p.message ?? '') })).resolves.toBe('done');
-    expect(seen).toEqual(['one', 'two', 'three']);
+    const outcome = await request(client, seen);
+    return { outcome, seen };
+  }
+  const runReport = (client: StreamerClient, seen: string[]) => client.request('generate_report', { rows: 1 }, { onProgress: (p) => seen.push(p.message ?? '') });
+
+  test('holds progress that comes after a gap, asks for a replay after the last seq it saw, and delivers in order', async () => {
+    scriptReport([progressMsg(1, 'one'), progressMsg(3, 'three')], [progressMsg(2, 'two'), progressMsg(3, 'three'), subscribed, result('done', 3)]);
+    await expect(progressMessagesOf(runReport)).resolves.toEqual({ outcome: 'done', seen: ['one', 'two', 'three'] });
     expect(server.framesOf('subscribe').map((f) => f.payload)).toEqual([{ requestId: expect.stringMatching(/^r-c-/), afterSeq: 1 }]);
   });
 
   test('holds a final message whose lastSeq is ahead until the missing progress is replayed', async () => {
-    server.onFrame((frame, socket) => {
-      if (frame.action === 'generate_report') {
-        const requestId = ackEverything(frame, socket);
-        server.send(socket, { id: frame.id, type: 'result', requestId, success: true, data: 'early result', lastSeq: 2 });
-      } else if (frame.action === 'subscribe') {
-        const requestId = frame.payload.requestId as string;
-        server.send(socket, { id: frame.id, type: 'progress', requestId, progress: 0.5, message: 'a', seq: 1 });
-        server.send(socket, { id: frame.id, type: 'progress', requestId, progress: 0.9, message: 'b', seq: 2 });
-        server.send(socket, { id: frame.id, type: 'subscribed', requestId });
-      }
-    });
-    const client = connect();
-    const seen: string[] = [];
-    await expect(client.request('generate_report', { rows: 1 }, { onProgress: (p) => seen.push(p.message ?? '') })).resolves.toBe('early result');
-    expect(seen).toEqual(['a', 'b']);
+    scriptReport([result('early result', 2)], [progressMsg(1, 'a'), progressMsg(2, 'b'), subscribed]);
+    await expect(progressMessagesOf(runReport)).resolves.toEqual({ outcome: 'early result', seen: ['a', 'b'] });
   });
 
   test('delivers what it holds once a replay ends without the missing messages (dropped by the log bound)', async () => {
-    server.onFrame((frame, socket) => {
-      if (frame.action === 'generate_report') {
-        const requestId = ackEverything(frame, socket);
-        server.send(socket, { id: frame.id, type: 'progress', requestId, progress: 0.7, message: 'late', seq: 7 });
-      } else if (frame.action === 'subscribe') {
-        const requestId = frame.payload.requestId as string;
-        server.send(socket, { id: frame.id, type: 'subscribed', requestId });
-        server.send(socket, { id: frame.id, type: 'result', requestId, success: true, data: 'ok', lastSeq: 7 });
-      }
-    });
-    const client = connect();
-    const seen: string[] = [];
-    await expect(client.request('generate_report', { rows: 1 }, { onProgress: (p) => seen.push(p.message ?? '') })).resolves.toBe('ok');
-    expect(seen).toEqual(['late']);
+    scriptReport([progressMsg(7, 'late')], [subscribed, result('ok', 7)]);
+    await expect(progressMessagesOf(runReport)).resolves.toEqual({ outcome: 'ok', seen: ['late'] });
   });
 
   test('resumes after a reconnect from the last seq seen and drops replayed duplicates', async () => {
-    server.onFrame((frame, socket) => {
-      if (frame.action === 'generate_report') {
-        const requestId = ackEverything(frame, socket);
-        server.send(socket, { id: frame.id, type: 'progress', requestId, progress: 0.2, message: 'one', seq: 1 });
-        server.send(socket, { id: frame.id, type: 'progress', requestId, progress: 0.4, message: 'two', seq: 2 });
-      } else if (frame.action === 'subscribe') {
-        const requestId = frame.payload.requestId as string;
-        for (const [seq, message] of [[2, 'two'], [3, 'three']] as const) {
-          server.send(socket, { id: frame.id, type: 'progress', requestId, progress: seq / 5, message, seq });
-        }
-        server.send(socket, { id: frame.id, type: 'subscribed', requestId });
-        server.send(socket, { id: frame.id, type: 'result', requestId, success: true, data: 'resumed', lastSeq: 3 });
-      }
+    scriptReport([progressMsg(1, 'one'), progressMsg(2, 'two')], [progressMsg(2, 'two'), progressMsg(3, 'three'), subscribed, result('resumed', 3)]);
+    const { outcome, seen } = await progressMessagesOf(async (client, seen) => {
+      const pending = runReport(client, seen);
+      await withTimeout(waitUntil(() => seen.length === 2), 2000, 'progress');
+      server.dropAll();
+      return pending;
     });
-    const client = connect();
-    const seen: string[] = [];
-    const pending = client.request('generate_report', { rows: 1 }, { onProgress: (p) => seen.push(p.message ?? '') });
-    await withTimeout(waitUntil(() => seen.length === 2), 2000, 'progress');
-    server.dropAll();
-    await expect(pending).resolves.toBe('resumed');
+    expect(outcome).toBe('resumed');
     expect(seen).toEqual(['one', 'two', 'three']);
     expect(server.framesOf('subscribe').map((f) => f.payload.afterSeq)).toEqual([2]);
   });
