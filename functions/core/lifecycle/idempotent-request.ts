@@ -60,20 +60,8 @@ export async function acceptIdempotentRequest(
     created_at: request.created_at,
     ttl: request.ttl,
   };
-  for (let attempt = 1; attempt <= CLAIM_ATTEMPTS; attempt++) {
-    const outcome = await deps.idempotency.claim(claim, epochSeconds(deps.clock.now()));
-    if (outcome.claimed) {
-      await deps.requests.create(request);
-      return [ack(request.client_id, request.request_id, false)];
-    }
-    const existing = outcome.existing;
-    if (existing === undefined) continue;
-    if (existing.fingerprint !== fingerprint) {
-      throw new StreamerError('INVALID_REQUEST', '"idempotencyKey" was already used with another action or payload: use a new key for a new request', {
-        details: { field: 'idempotencyKey' },
-      });
-    }
-    const requestId = existing.request_id;
+  // Stores the request under the key's id, or, when another sender stored it first, follows that one.
+  const storeOrFollow = async (requestId: string): Promise<ServerMessage[]> => {
     if (await deps.requests.createIfAbsent({ ...request, request_id: requestId, lease_shard: leaseShardFor(requestId) })) {
       return [ack(request.client_id, requestId, false)];
     }
@@ -86,6 +74,19 @@ export async function acceptIdempotentRequest(
       afterSeq: 0,
     });
     return [ack(request.client_id, requestId, true), ...replay, ...(final !== undefined ? [final] : [])];
+  };
+  for (let attempt = 1; attempt <= CLAIM_ATTEMPTS; attempt++) {
+    const outcome = await deps.idempotency.claim(claim, epochSeconds(deps.clock.now()));
+    // Even a fresh claim may find its request stored: a sender that found the claim stored it for us.
+    if (outcome.claimed) return storeOrFollow(request.request_id);
+    const existing = outcome.existing;
+    if (existing === undefined) continue;
+    if (existing.fingerprint !== fingerprint) {
+      throw new StreamerError('INVALID_REQUEST', '"idempotencyKey" was already used with another action or payload: use a new key for a new request', {
+        details: { field: 'idempotencyKey' },
+      });
+    }
+    return storeOrFollow(existing.request_id);
   }
   throw new StreamerError('INTERNAL_ERROR', 'The idempotency key could not be claimed; send the request again', { retryable: true });
 }
