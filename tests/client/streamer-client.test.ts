@@ -278,7 +278,7 @@ describe('status and subscribe', () => {
     const subscription = client.subscribe('r-early');
     await expect(subscription.result).resolves.toEqual({ done: true });
     await client.status('r-early').catch(() => undefined); // a round trip: any second subscribe has arrived by now
-    expect(server.framesOf('subscribe').map((f) => f.payload)).toEqual([{ requestId: 'r-early' }]);
+    expect(server.framesOf('subscribe').map((f) => f.payload)).toEqual([{ requestId: 'r-early', afterSeq: 0 }]);
   });
 
   test('a refused subscription rejects ready and makes the iterator throw', async () => {
