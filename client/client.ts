@@ -438,7 +438,9 @@ export class StreamerClient<A extends ActionMap<A> = AnyActions> {
       () => {
         if (!done()) return;
         for (const channel of this.subscriptions.get(requestId) ?? []) channel.confirm();
-        if (attempt.followUp) {
+        const waiting = [this.requestsByRequestId.get(requestId)?.sequence, ...[...(this.subscriptions.get(requestId) ?? [])].map((c) => c.sequence)];
+        // A gap found while this replay ran and not filled by it: ask once more.
+        if (attempt.followUp && waiting.some((sequence) => sequence?.waiting === true)) {
           this.resume(requestId);
           return;
         }
