@@ -71,6 +71,8 @@ export const subscriptionsTable = tables.byName.subscriptions.table.name;
 export const rateLimitsTable = tables.byName['rate-limits'].table.name;
 /** Large results and uploads (private; reached through presigned URLs). */
 export const resultsBucketName = resultsBucket.bucket.id;
+export const idempotencyKeysTable = tables.byName['idempotency-keys'].table.name;
+export const progressLogTable = tables.byName['progress-log'].table.name;
 export const functionNames = functions.names;
 export const dashboardUrl = monitoring.dashboardUrl;
 /** Stream batches that failed after every retry wait here. */

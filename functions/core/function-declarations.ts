@@ -118,6 +118,8 @@ export const TABLE_ENV: Readonly<Record<TableName, string>> = {
   requests: ENV.requestsTable,
   subscriptions: ENV.subscriptionsTable,
   'rate-limits': ENV.rateLimitsTable,
+  'idempotency-keys': ENV.idempotencyKeysTable,
+  'progress-log': ENV.progressLogTable,
 };
 
 /** The results bucket's name and how long the URLs a function signs for it stay valid. */
@@ -198,6 +200,10 @@ export const FUNCTION_DECLARATIONS = {
       table('requests', 'Requests', ['PutItem', 'GetItem', 'UpdateItem']),
       table('subscriptions', 'Subscriptions', ['PutItem', 'DeleteItem', 'UpdateItem', 'BatchWriteItem'], { by_connection: ['Query'] }),
       table('rate-limits', 'RateLimits', ['UpdateItem']),
+      // An idempotency key is claimed with a conditional put; a repeated key reads which request it started.
+      table('idempotency-keys', 'IdempotencyKeys', ['PutItem', 'GetItem']),
+      // `subscribe` with `afterSeq` replays the progress a client missed.
+      table('progress-log', 'ProgressLogReplay', ['Query']),
       { kind: 'managementApi', methods: ['POST'] },
       // Sync results and `status` replies over the message limit; upload URLs; uploads for sync handlers.
       { kind: 'resultsBucket', access: ['writeResults', 'readResults', 'signUploads', 'readUploads'] },
@@ -216,6 +222,8 @@ export const FUNCTION_DECLARATIONS = {
       table('requests', 'Requests', ['GetItem', 'UpdateItem'], { by_lease: ['Query'] }),
       table('connections', 'Connections', ['DeleteItem'], { by_user: ['Query'], by_tenant: ['Query'] }),
       table('subscriptions', 'Subscribers', ['Query', 'UpdateItem', 'BatchWriteItem'], { by_connection: ['Query'] }),
+      // Every progress message is logged (put; the oldest beyond the bound deleted); a new run reads the last seq.
+      table('progress-log', 'ProgressLog', ['PutItem', 'DeleteItem', 'Query']),
       { kind: 'managementApi', methods: ['POST'] },
       // Async results over the message limit (and their URLs); uploads for queued handlers.
       { kind: 'resultsBucket', access: ['writeResults', 'readResults', 'readUploads'] },

@@ -300,6 +300,8 @@ describe('IAM', () => {
   const requests = tableArn('requests');
   const subscriptions = tableArn('subscriptions');
   const rateLimits = tableArn('rate-limits');
+  const idempotencyKeys = tableArn('idempotency-keys');
+  const progressLog = tableArn('progress-log');
   const post = `execute-api:ManageConnections ${EXECUTION_ARN}/live/POST/@connections/*`;
   const bucketObjects = (prefix: string) => `arn:aws:s3:::streamer-results-4f3e2d1/${prefix}/*`;
 
@@ -317,7 +319,7 @@ describe('IAM', () => {
     );
   });
 
-  it('lets the router read connections, create requests, manage subscriptions and rate limits, post to connections, and store, sign and read bucket objects', () => {
+  it('lets the router read connections, create requests, claim idempotency keys, manage subscriptions and rate limits, replay progress, post to connections, and store, sign and read bucket objects', () => {
     expect(grantsOf('router')).toEqual(
       [
         `dynamodb:GetItem ${connections}`,
@@ -333,6 +335,9 @@ describe('IAM', () => {
         `dynamodb:BatchWriteItem ${subscriptions}`,
         `dynamodb:Query ${subscriptions}/index/by_connection`,
         `dynamodb:UpdateItem ${rateLimits}`,
+        `dynamodb:PutItem ${idempotencyKeys}`,
+        `dynamodb:GetItem ${idempotencyKeys}`,
+        `dynamodb:Query ${progressLog}`,
         post,
         `s3:PutObject ${bucketObjects('results')}`,
         `s3:GetObject ${bucketObjects('results')}`,
@@ -342,7 +347,7 @@ describe('IAM', () => {
     );
   });
 
-  it('lets the processor run requests, read the stream, invoke itself, post progress, dead-letter failed batches, store and sign results and read uploads', () => {
+  it('lets the processor run requests, read the stream, invoke itself, post and log progress, dead-letter failed batches, store and sign results and read uploads', () => {
     expect(grantsOf('processor')).toEqual(
       [
         `dynamodb:GetItem ${requests}`,
@@ -355,6 +360,9 @@ describe('IAM', () => {
         `dynamodb:DeleteItem ${connections}`,
         `dynamodb:Query ${connections}/index/by_user`,
         `dynamodb:Query ${connections}/index/by_tenant`,
+        `dynamodb:PutItem ${progressLog}`,
+        `dynamodb:DeleteItem ${progressLog}`,
+        `dynamodb:Query ${progressLog}`,
         `lambda:InvokeFunction ${functionArn('processor')}`,
         post,
         ...['DescribeStream', 'GetRecords', 'GetShardIterator', 'ListStreams'].map((a) => `dynamodb:${a} ${STREAM_ARN}`),

@@ -7,6 +7,8 @@ import type { Logger, Metrics } from '../observability';
 import type { RuntimeSettings } from '../runtime-env';
 import type { ConnectionStore } from '../stores/connection-store';
 import type { ObjectStore } from '../stores/object-store';
+import type { IdempotencyStore } from '../stores/idempotency-store';
+import type { ProgressLogStore } from '../stores/progress-log-store';
 import type { RequestStore } from '../stores/request-store';
 import type { SubscriptionStore } from '../stores/subscription-store';
 import type { RateLimiter } from './rate-limiter';
@@ -18,6 +20,8 @@ export interface StreamerDeps {
   readonly connections: ConnectionStore;
   readonly requests: RequestStore;
   readonly subscriptions: SubscriptionStore;
+  readonly idempotency: IdempotencyStore;
+  readonly progressLog: ProgressLogStore;
   readonly notifier: Notifier;
   /** The results bucket: large results and uploads. */
   readonly objects: ObjectStore;

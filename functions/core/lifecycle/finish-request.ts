@@ -21,6 +21,8 @@ export interface Ending {
   readonly status: 'completed' | 'failed' | 'cancelled';
   readonly result?: JsonValue;
   readonly error?: WireError;
+  /** The `seq` of the run's last progress message. */
+  readonly progressSeq?: number;
 }
 
 /** Stores a result over the inline budget; `undefined` when it is kept in the item. */
@@ -33,13 +35,17 @@ async function storeIfLarge(deps: StreamerDeps, ending: Ending): Promise<StoredR
 export async function finishRequest(deps: StreamerDeps, request: RequestRecord, runId: string, ending: Ending): Promise<boolean> {
   const now = deps.clock.now();
   const resultObject = await storeIfLarge(deps, ending);
-  const stored: Ending = resultObject ? { status: ending.status, ...(ending.error && { error: ending.error }) } : ending;
+  // A stored result leaves the item: only where it is goes in.
+  const { result: _inline, ...withoutResult } = ending;
+  const stored: Ending = resultObject ? withoutResult : ending;
   const written = await deps.requests.finish({ requestId: request.request_id, runId, now, ...stored, ...(resultObject && { resultObject }) });
   if (!written) return false;
+  const { progressSeq, ...outcome } = stored;
   const ended: RequestRecord = {
     ...request,
-    ...stored,
+    ...outcome,
     ...(resultObject && { result_object: resultObject }),
+    ...(progressSeq !== undefined && { progress_seq: progressSeq }),
     progress: ending.status === 'completed' ? 1 : request.progress,
     updated_at: now,
     completed_at: now,

@@ -25,7 +25,10 @@ export interface AckMessage {
   readonly id: string;
   readonly type: 'ack';
   readonly requestId: string;
+  /** Always `queued`: the request is stored and accepted (its current state follows as progress or its final message). */
   readonly status: 'queued';
+  /** Present (true) when a repeated `idempotencyKey` found the request it started earlier: this is that request. */
+  readonly deduplicated?: true;
 }
 
 export interface ProgressMessage {
@@ -37,6 +40,12 @@ export interface ProgressMessage {
   readonly metadata?: JsonObject;
   /** Set when the update was over the message limit and was cut by the documented rule (metadata dropped, text capped). */
   readonly truncated?: true;
+  /**
+   * The message's place in the request's progress (1, 2, 3 …, one per
+   * message, across retries and continuations): `subscribe` with
+   * `afterSeq` replays what came after the last one a client saw.
+   */
+  readonly seq?: number;
 }
 
 /**
@@ -62,6 +71,8 @@ interface ResultEnvelope {
   /** Absent on the sync path: nothing was stored. */
   readonly requestId?: string;
   readonly success: true;
+  /** The `seq` of the request's last progress message (0: none), so a client can tell whether it missed some. */
+  readonly lastSeq?: number;
 }
 
 /** A final result: the data itself, or (over the message limit) a {@link DataReference} in its place. */
@@ -78,6 +89,8 @@ export interface ErrorMessage {
   readonly type: 'error';
   readonly requestId?: string;
   readonly error: WireError;
+  /** As on `result`: the `seq` of the request's last progress message (async requests only). */
+  readonly lastSeq?: number;
 }
 
 /** A request's stored state as `status` returns it. */
