@@ -76,11 +76,18 @@ describe('large results', () => {
   });
 
   it('gives the 131,068-byte echo its full result', async () => {
-    const client = connect();
-    const overhead = Buffer.byteLength(JSON.stringify({ id: 'c-1-xxxxxxxx', action: 'echo', payload: { text: '' } }));
-    const payload = { text: 'x'.repeat(131_068 - overhead) };
-    expect(Buffer.byteLength(JSON.stringify({ id: 'c-1-xxxxxxxx', action: 'echo', payload }))).toBe(131_068);
-    await expect(client.request('echo', payload)).resolves.toEqual(payload);
+    // The case, byte for byte: a request just under the inbound limit, whose reply is just over it.
+    const socket = await socketFor();
+    const frame = (text: string) => JSON.stringify({ id: 'echo-131068', action: 'echo', payload: { text } });
+    const text = 'x'.repeat(131_068 - Buffer.byteLength(frame('')));
+    expect(Buffer.byteLength(frame(text))).toBe(131_068);
+    socket.send(frame(text));
+    const reply = await socket.next<{ id: string; type: string; dataUrl: string; dataBytes: number }>((m) => m.id === 'echo-131068');
+    expect(reply.type).toBe('result');
+    expect(JSON.parse(await (await fetch(reply.dataUrl)).text())).toEqual({ text });
+    // And through the SDK, which fetches it for the caller.
+    const payload = { text: 'y'.repeat(130_000) };
+    await expect(connect().request('echo', payload)).resolves.toEqual(payload);
   });
 
   it('answers status with a fresh URL once the old one has expired', async () => {
