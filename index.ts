@@ -7,11 +7,12 @@
  * expired leases on a schedule); alarms and a dashboard.
  *
  * Configuration: `streamer:*` keys (see `infra/config.ts`, `docs/deploy.md`).
- * Code: the bundles `npm run build` writes to `dist/`.
+ * Code: each function bundled with esbuild while the program runs
+ * (`infra/function-code.ts`), or the checked bundles of `streamer:prebuiltBundles`.
  */
 import * as pulumi from '@pulumi/pulumi';
 import { readStackConfig } from './infra/config';
-import { distDirectory, functionBundles } from './infra/function-code';
+import { functionArchives, functionBundles, projectRoot } from './infra/function-code';
 import { StreamerFunctions } from './infra/functions';
 import { LeaseSweeperSchedule } from './infra/lease-sweeper';
 import { Monitoring } from './infra/monitoring';
@@ -21,7 +22,14 @@ import { StreamerTables } from './infra/tables';
 import { WebSocketApi, WebSocketRoutes } from './infra/websocket-api';
 
 const config = readStackConfig();
-const bundles = functionBundles(distDirectory(__dirname));
+const bundles = functionArchives(
+  functionBundles({
+    root: projectRoot(__dirname),
+    stack: pulumi.getStack(),
+    settings: { sourceMaps: config.sourceMaps },
+    prebuiltBundles: config.prebuiltBundles,
+  }),
+);
 const name = deploymentName(pulumi.getProject(), pulumi.getStack());
 
 const tables = new StreamerTables('streamer');

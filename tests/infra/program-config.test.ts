@@ -175,11 +175,15 @@ describe('a bad stack', () => {
     );
   });
 
-  it('fails the program with "run `npm run build` first" when the bundles are missing', async () => {
+  it('refuses prebuilt bundles that are not there, naming the folder and what to do', async () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'streamer-no-dist-'));
-    const missing = FUNCTION_NAMES.map((fn) => path.join(empty, fn, 'index.js'));
-    await expect(runProgram({ jwtSecret: TEST_JWT_SECRET }, { distDir: empty })).rejects.toThrow(
-      `Lambda bundles are missing: ${missing.join(', ')}. Run \`npm run build\` first.`,
+    const error = await runProgram({ jwtSecret: TEST_JWT_SECRET, prebuiltBundles: empty }).then(
+      () => undefined,
+      (e: unknown) => e as Error & { registeredResources: number },
     );
+    expect(error?.message).toContain(`The prebuilt bundles in ${empty} do not match this tree`);
+    for (const fn of FUNCTION_NAMES) expect(error?.message).toContain(`${fn}: no bundle at ${path.join(empty, fn, 'index.js')}`);
+    expect(error?.message).toContain('`npm run build`');
+    expect(error?.registeredResources).toBe(0);
   });
 });

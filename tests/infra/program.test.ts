@@ -224,8 +224,9 @@ describe('functions', () => {
       POWERTOOLS_LOG_LEVEL: 'INFO',
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       POWERTOOLS_TRACE_ENABLED: 'false',
-      NODE_OPTIONS: '--enable-source-maps',
     });
+    // Source maps are off unless the stack turns them on (streamer:sourceMaps): they cost every cold start.
+    expect(env.NODE_OPTIONS).toBeUndefined();
   });
 
   it.each(FUNCTIONS)('composes %s from exactly the environment the stack gives it', (fn) => {
