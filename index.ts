@@ -19,6 +19,7 @@ import { Monitoring } from './infra/monitoring';
 import { deploymentName } from './infra/naming';
 import { StreamDeadLetters, StreamWiring } from './infra/stream-wiring';
 import { StreamerTables } from './infra/tables';
+import { TokenKey } from './infra/token-key';
 import { WebSocketApi, WebSocketRoutes } from './infra/websocket-api';
 
 const config = readStackConfig();
@@ -35,6 +36,7 @@ const name = deploymentName(pulumi.getProject(), pulumi.getStack());
 const tables = new StreamerTables('streamer');
 const api = new WebSocketApi('streamer', { apiName: name, stageName: config.stageName });
 const deadLetters = new StreamDeadLetters('streamer');
+const tokenKey = new TokenKey('streamer', { deploymentName: name, auth: config.auth });
 const functions = new StreamerFunctions('streamer', {
   deploymentName: name,
   bundles,
@@ -42,6 +44,7 @@ const functions = new StreamerFunctions('streamer', {
   tables,
   api,
   deadLetterQueueArn: deadLetters.queue.arn,
+  tokenKey: tokenKey.reference,
 });
 new WebSocketRoutes('streamer', {
   api,

@@ -41,6 +41,7 @@ import type { LocalRuntimeOptions } from './local-config';
 import { handleLocalEndpoint } from './local-endpoints';
 import { LocalIam } from './local-iam';
 import { createLogger, describeError, type Logger } from './log';
+import { startParameterStore, type RunningParameterStore } from './parameter-store';
 import { Schedule } from './schedule';
 import { DynamoDbStreamPoller } from './stream-poller';
 import { ensureDeployedTables, type LocalTable } from './tables';
@@ -64,6 +65,8 @@ export interface RunningLocalRuntime {
   /** What runs: the manifest's deployment. */
   readonly deployment: LocalDeployment;
   readonly iam: LocalIam;
+  /** SSM Parameter Store (the token key), as the functions reach it. */
+  readonly parameters: RunningParameterStore;
   /** The functions' metrics, aggregated from their EMF output (`GET /metrics`). */
   readonly metrics: EmfMetrics;
   /** Milliseconds from `bootLocalRuntime` to ready. */
@@ -140,6 +143,16 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
       log: log.child('dynamodb'),
     });
     stops.push(['DynamoDB front', () => dynamodbFront.stop()]);
+    const secrets = { 'streamer:jwtSecret': devJwtSecret(process.env) };
+    const parameters = await startParameterStore({
+      deployment,
+      iam,
+      secrets,
+      developmentSecret: devJwtSecret(process.env),
+      host: options.host,
+      log: log.child('ssm'),
+    });
+    stops.push(['SSM Parameter Store', () => parameters.stop()]);
 
     const metrics = new EmfMetrics();
     // Each function runs in its own containers with exactly its environment; this process's stays its own.
@@ -147,8 +160,9 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
       functions: functionSpecs(deployment, options, {
         iam,
         dynamodbEndpoint: dynamodbFront.endpoint,
+        ssmEndpoint: parameters.endpoint,
         httpEndpoint: httpUrl,
-        secrets: { 'streamer:jwtSecret': devJwtSecret(process.env) },
+        secrets,
       }),
       localConcurrencyCap: options.asyncConcurrency,
       log: log.child('lambda'),
@@ -196,6 +210,7 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
         wsUrl: () => wsUrl,
         httpUrl,
         devTokens: usesDevelopmentSecret(process.env),
+        parameters,
         unavailability: () => dynamodb.unavailability(),
       };
       if (handleLocalEndpoint(context, request, response, url)) return;
@@ -260,6 +275,7 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
       tables,
       deployment,
       iam,
+      parameters,
       metrics,
       startupMs: Date.now() - started,
       lost: dynamodb.lost,
@@ -292,6 +308,7 @@ function closeServer(server: Server): Promise<void> {
 interface SpecContext {
   readonly iam: LocalIam;
   readonly dynamodbEndpoint: string;
+  readonly ssmEndpoint: string;
   readonly httpEndpoint: string;
   readonly secrets: Readonly<Record<string, string>>;
 }

@@ -98,7 +98,7 @@ describe('stack configuration', () => {
   it('accepts for maxTokenLifetimeSeconds exactly the range, and has the default, the connect function reads', () => {
     const functionsAccept = (value: number) => {
       try {
-        return readAuthSettings({ [ENV.jwtSecret]: TEST_JWT_SECRET, [ENV.jwtMaxLifetimeSeconds]: String(value) }).maxLifetimeSeconds === value;
+        return readAuthSettings({ [ENV.jwtSecretParameter]: '/streamer-dev/token-key', [ENV.jwtMaxLifetimeSeconds]: String(value) }).maxLifetimeSeconds === value;
       } catch {
         return false;
       }
@@ -108,7 +108,7 @@ describe('stack configuration', () => {
       expect({ value, stack: stackAccepts(value) }).toEqual({ value, stack: functionsAccept(value) });
     }
     expect(parseStackConfig(valid).auth.maxLifetimeSeconds).toBe(DEFAULTS.maxTokenLifetimeSeconds);
-    expect(readAuthSettings({ [ENV.jwtSecret]: TEST_JWT_SECRET }).maxLifetimeSeconds).toBe(DEFAULTS.maxTokenLifetimeSeconds);
+    expect(readAuthSettings({ [ENV.jwtSecretParameter]: '/streamer-dev/token-key' }).maxLifetimeSeconds).toBe(DEFAULTS.maxTokenLifetimeSeconds);
   });
 
   it.each(['50/100', '2.5/10', ' 7 / 9 ', '1000', '0/10', '5/0', 'a/b'])('parses the rate limit %j as the functions do', (value) => {
@@ -182,7 +182,7 @@ describe('stack configuration', () => {
 
   it('refuses a stack with no token key, and says how to set one', () => {
     const [problem] = problemsOf({});
-    expect(problem).toContain('exactly one of streamer:jwtSecret, streamer:jwtPublicKey, streamer:jwksUrl must be set');
+    expect(problem).toContain('exactly one of streamer:jwtSecret, streamer:jwtSecretParameter, streamer:jwtPublicKey, streamer:jwksUrl must be set');
     expect(problem).toContain('none is set');
     expect(problem).toContain('pulumi config set --secret streamer:jwtSecret');
   });
@@ -279,9 +279,9 @@ describe('Pulumi.yaml', () => {
     expect(Object.fromEntries(inYaml)).toEqual(Object.fromEntries(declared));
   });
 
-  it('leaves the secret undeclared, since a declared key without a default is required by every stack', () => {
+  it('leaves the secrets undeclared, since a declared key without a default is required by every stack', () => {
     const secrets = Object.entries(CONFIG_KEYS).filter(([, key]) => key.secret).map(([name]) => name);
-    expect(secrets).toEqual(['jwtSecret']);
+    expect(secrets).toEqual(['jwtSecret', 'jwtPreviousSecret']);
     for (const name of secrets) expect(project.config[name]).toBeUndefined();
   });
 });

@@ -141,7 +141,8 @@ describe('a stack verifying tokens with a JWKS URL', () => {
       [ENV.jwtAudience]: 'streamer',
       [ENV.jwtAlgorithms]: 'RS256',
     });
-    expect(envOf(run, 'connect')[ENV.jwtSecret]).toBeUndefined();
+    expect(envOf(run, 'connect')[ENV.jwtSecretParameter]).toBeUndefined();
+    expect(run.ofType('aws:ssm/parameter:Parameter')).toEqual([]);
   });
 
   it('names functions, metrics and the dashboard after the stack', () => {
@@ -171,7 +172,7 @@ describe('a bad stack', () => {
 
   it('fails the program when no token key is set', async () => {
     await expect(runProgram({})).rejects.toThrow(
-      'exactly one of streamer:jwtSecret, streamer:jwtPublicKey, streamer:jwksUrl must be set (the key that verifies client tokens); none is set',
+      'exactly one of streamer:jwtSecret, streamer:jwtSecretParameter, streamer:jwtPublicKey, streamer:jwksUrl must be set (the key that verifies client tokens); none is set',
     );
   });
 

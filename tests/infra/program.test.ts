@@ -3,6 +3,7 @@
  * Pulumi's mocks record it: every resource, its settings, and the IAM reach
  * of every function.
  */
+import { ssmTokenKeys } from '../../functions/core/auth/ssm-token-keys';
 import { ALL_TABLES, REQUEST_STREAM_MAPPING, SWEEP_SCHEDULE_MINUTES, type TableShape } from '../../functions/core/cloud-shapes';
 import { readAuthSettings } from '../../functions/core/auth/verify-token';
 import { composeDeps } from '../../functions/core/compose-deps';
@@ -231,7 +232,7 @@ describe('functions', () => {
 
   it.each(FUNCTIONS)('composes %s from exactly the environment the stack gives it', (fn) => {
     const logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, appendKeys: () => undefined };
-    expect(() => composeDeps({ functionName: fn, registry: new HandlerRegistry([]), logger, env: envOf(fn) })).not.toThrow();
+    expect(() => composeDeps({ functionName: fn, registry: new HandlerRegistry([]), logger, env: envOf(fn), tokenKeys: ssmTokenKeys })).not.toThrow();
   });
 
   it('gives the router the stack\'s sync threshold, retries, TTL and rate limits', () => {
@@ -251,10 +252,11 @@ describe('functions', () => {
     expect(envOf('router')[ENV.workerFunction]).toBeUndefined();
   });
 
-  it('gives the token key to the connect function only, as a secret', () => {
+  it('tells the connect function only where its token key is, and no function the key itself', () => {
     const connectEnvironment = unwrapSecret(run.named(T.fn, 'streamer-connect').inputs.environment);
-    expect(connectEnvironment.secret).toBe(true);
-    expect(envOf('connect')[ENV.jwtSecret]).toBe('test-secret-that-is-long-enough-for-hs256!');
+    expect(connectEnvironment.secret).toBe(false);
+    expect(envOf('connect')[ENV.jwtSecretParameter]).toBe('/streamer-dev/token-key');
+    for (const fn of FUNCTIONS) expect(JSON.stringify(envOf(fn))).not.toContain('test-secret-that-is-long-enough-for-hs256!');
     for (const fn of ['disconnect', 'router', 'processor'] as const) {
       expect(Object.keys(envOf(fn)).filter((name) => name.startsWith('STREAMER_JWT') || name === ENV.jwksUrl)).toEqual([]);
     }
@@ -303,8 +305,8 @@ describe('IAM', () => {
   const rateLimits = tableArn('rate-limits');
   const post = `execute-api:ManageConnections ${EXECUTION_ARN}/live/POST/@connections/*`;
 
-  it('lets connect only write a connection', () => {
-    expect(grantsOf('connect')).toEqual([`dynamodb:PutItem ${connections}`]);
+  it('lets connect only read its token key and write a connection', () => {
+    expect(grantsOf('connect')).toEqual([`dynamodb:PutItem ${connections}`, `ssm:GetParameter arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/streamer-dev/token-key`].sort());
   });
 
   it('lets disconnect remove a connection and its subscriptions', () => {

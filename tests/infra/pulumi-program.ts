@@ -85,6 +85,8 @@ function arnFor(type: string, physicalName: string): string {
       return `arn:aws:events:${REGION}:${ACCOUNT}:rule/${physicalName}`;
     case 'aws:sqs/queue:Queue':
       return `arn:aws:sqs:${REGION}:${ACCOUNT}:${physicalName}`;
+    case 'aws:ssm/parameter:Parameter':
+      return `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/${physicalName.replace(/^\//, '')}`;
     default:
       return `arn:aws:${service}:${REGION}:${ACCOUNT}:${physicalName}`;
   }
