@@ -24,7 +24,17 @@ export function keyAttributes(shape: TableShape): KeyAttribute[] {
   return [...byName.values()];
 }
 
-/** The table's arguments: on-demand, point-in-time recovery, KMS encryption, TTL and stream as the shape says. */
+/**
+ * The table's arguments: on-demand, encrypted at rest with the AWS-owned key,
+ * TTL and stream as the shape says.
+ *
+ * Encryption: `serverSideEncryption: { enabled: true }` without a key ARN
+ * means the AWS-managed `aws/dynamodb` KMS key, whose every use DynamoDB
+ * makes on the account's behalf is a billed KMS request; `enabled: false` is
+ * DynamoDB's default, the AWS-owned key: encrypted at rest just the same, no
+ * KMS charge, no key policy to manage. Nothing here needs a key the account
+ * controls (no cross-account access, no key-level audit requirement).
+ */
 export function tableArgs(shape: TableShape): aws.dynamodb.TableArgs {
   return {
     billingMode: 'PAY_PER_REQUEST',
@@ -41,7 +51,7 @@ export function tableArgs(shape: TableShape): aws.dynamodb.TableArgs {
     })),
     ttl: { attributeName: shape.ttlAttribute, enabled: true },
     pointInTimeRecovery: { enabled: true },
-    serverSideEncryption: { enabled: true },
+    serverSideEncryption: { enabled: false },
     streamEnabled: shape.stream !== undefined,
     streamViewType: shape.stream,
   };

@@ -123,7 +123,8 @@ describe('tables', () => {
       expect(inputs.billingMode).toBe('PAY_PER_REQUEST');
       expect(inputs.ttl).toEqual({ attributeName: shape.ttlAttribute, enabled: true });
       expect(inputs.pointInTimeRecovery).toEqual({ enabled: true });
-      expect(inputs.serverSideEncryption).toEqual({ enabled: true });
+      // The AWS-owned key: encrypted at rest, no KMS charge (see infra/tables.ts).
+      expect(inputs.serverSideEncryption).toEqual({ enabled: false });
       expect(inputs.streamEnabled).toBe(shape.stream !== undefined);
       expect(inputs.streamViewType).toBe(shape.stream);
     },
