@@ -33,7 +33,7 @@ const bundles = functionArchives(
 );
 const name = deploymentName(pulumi.getProject(), pulumi.getStack());
 
-const tables = new StreamerTables('streamer');
+const tables = new StreamerTables('streamer', { pointInTimeRecovery: config.pointInTimeRecovery });
 const api = new WebSocketApi('streamer', { apiName: name, stageName: config.stageName });
 const deadLetters = new StreamDeadLetters('streamer');
 const tokenKey = new TokenKey('streamer', { deploymentName: name, auth: config.auth });

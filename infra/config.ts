@@ -378,6 +378,12 @@ export const CONFIG_KEYS = {
     booleanRule,
     'Set the region’s API Gateway CloudWatch Logs role (an account-wide setting WebSocket access logs need). Set false if another stack manages it.',
   ),
+  pointInTimeRecovery: withDefault(
+    'boolean',
+    true,
+    booleanRule,
+    'Point-in-time recovery (35 days of restores, billed per GB) of the requests table; the short-lived tables (connections, subscriptions, rate limits) never have it.',
+  ),
   sourceMaps: withDefault(
     'boolean',
     false,
@@ -443,6 +449,7 @@ export interface StackConfig {
   readonly alarms: { readonly errorRatePercent: number; readonly processingTimeMs: number };
   readonly architecture: Architecture;
   readonly manageApiGatewayAccount: boolean;
+  readonly pointInTimeRecovery: boolean;
   readonly sourceMaps: boolean;
   readonly prebuiltBundles: string | undefined;
 }
@@ -580,6 +587,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
     alarms: { errorRatePercent: values.alarmErrorRatePercent, processingTimeMs: values.alarmProcessingTimeMs },
     architecture: values.architecture,
     manageApiGatewayAccount: values.manageApiGatewayAccount,
+    pointInTimeRecovery: values.pointInTimeRecovery,
     sourceMaps: values.sourceMaps,
     prebuiltBundles: values.prebuiltBundles,
   };

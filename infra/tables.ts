@@ -25,6 +25,20 @@ export function keyAttributes(shape: TableShape): KeyAttribute[] {
 }
 
 /**
+ * Tables worth point-in-time recovery (billed per GB of table each month):
+ * only requests, whose results users fetch for `requestTtlDays`. A
+ * connection lives at most 2 h (its record 24 h), a subscription as long as
+ * its connection, a rate-limit bucket a minute: a restore would bring back
+ * only records that are already meaningless, and the clients recreate them.
+ */
+export const RECOVERABLE_TABLES: ReadonlySet<TableName> = new Set<TableName>(['requests']);
+
+export interface TableOptions {
+  /** `streamer:pointInTimeRecovery`: on for the {@link RECOVERABLE_TABLES}. */
+  readonly pointInTimeRecovery: boolean;
+}
+
+/**
  * The table's arguments: on-demand, encrypted at rest with the AWS-owned key,
  * TTL and stream as the shape says.
  *
@@ -35,7 +49,7 @@ export function keyAttributes(shape: TableShape): KeyAttribute[] {
  * KMS charge, no key policy to manage. Nothing here needs a key the account
  * controls (no cross-account access, no key-level audit requirement).
  */
-export function tableArgs(shape: TableShape): aws.dynamodb.TableArgs {
+export function tableArgs(shape: TableShape, options: TableOptions): aws.dynamodb.TableArgs {
   return {
     billingMode: 'PAY_PER_REQUEST',
     hashKey: shape.partitionKey.name,
@@ -50,7 +64,7 @@ export function tableArgs(shape: TableShape): aws.dynamodb.TableArgs {
       projectionType: index.projection,
     })),
     ttl: { attributeName: shape.ttlAttribute, enabled: true },
-    pointInTimeRecovery: { enabled: true },
+    pointInTimeRecovery: { enabled: options.pointInTimeRecovery && RECOVERABLE_TABLES.has(shape.logicalName) },
     serverSideEncryption: { enabled: false },
     streamEnabled: shape.stream !== undefined,
     streamViewType: shape.stream,
@@ -66,11 +80,11 @@ export interface DeployedTable {
 export class StreamerTables extends pulumi.ComponentResource {
   readonly byName: Readonly<Record<TableName, DeployedTable>>;
 
-  constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: TableOptions, opts?: pulumi.ComponentResourceOptions) {
     super('streamer:infra:Tables', name, {}, opts);
     const byName = {} as Record<TableName, DeployedTable>;
     for (const shape of ALL_TABLES) {
-      const table = new aws.dynamodb.Table(`${name}-${shape.logicalName}`, tableArgs(shape), { parent: this });
+      const table = new aws.dynamodb.Table(`${name}-${shape.logicalName}`, tableArgs(shape, args), { parent: this });
       byName[shape.logicalName] = { shape, table };
     }
     this.byName = byName;

@@ -188,3 +188,10 @@ describe('a bad stack', () => {
     expect(error?.registeredResources).toBe(0);
   });
 });
+
+describe('point-in-time recovery', () => {
+  it('is off for every table when the stack turns it off (a dev stack)', async () => {
+    const run = await runWithDefaults({ pointInTimeRecovery: 'false' });
+    for (const table of run.ofType('aws:dynamodb/table:Table')) expect(table.inputs.pointInTimeRecovery).toEqual({ enabled: false });
+  });
+});

@@ -117,12 +117,13 @@ describe('tables', () => {
   });
 
   it.each(ALL_TABLES.map((shape) => [shape.logicalName, shape] as const))(
-    'bills %s on demand, with TTL, point-in-time recovery, encryption and its stream setting',
+    'bills %s on demand, with TTL, point-in-time recovery only if it is the requests table, encryption and its stream setting',
     (_, shape) => {
       const { inputs } = tableOf(shape);
       expect(inputs.billingMode).toBe('PAY_PER_REQUEST');
       expect(inputs.ttl).toEqual({ attributeName: shape.ttlAttribute, enabled: true });
-      expect(inputs.pointInTimeRecovery).toEqual({ enabled: true });
+      // Only the requests table holds what a restore would bring back (results); the others live minutes to hours.
+      expect(inputs.pointInTimeRecovery).toEqual({ enabled: shape.logicalName === 'requests' });
       // The AWS-owned key: encrypted at rest, no KMS charge (see infra/tables.ts).
       expect(inputs.serverSideEncryption).toEqual({ enabled: false });
       expect(inputs.streamEnabled).toBe(shape.stream !== undefined);
