@@ -56,12 +56,8 @@ export const REQUESTS_TABLE: TableShape = {
   logicalName: 'requests',
   partitionKey: { name: 'request_id', type: 'S' },
   globalIndexes: [
-    {
-      name: 'by_connection',
-      partitionKey: { name: 'connection_id', type: 'S' },
-      sortKey: { name: 'created_at', type: 'N' },
-      projection: 'KEYS_ONLY',
-    },
+    // No index by connection: nothing queries a connection's requests (a client asks by request id,
+    // and a gone connection's subscriptions go through subscriptions.by_connection).
     {
       // Sparse: only requests that are `processing` carry `lease_shard`, so the
       // sweeper finds expired leases (crashed runs) without scanning the table.
