@@ -34,7 +34,8 @@ export interface TableShape {
   readonly globalIndexes: readonly GlobalIndexShape[];
   /** Attribute holding an epoch-seconds expiry; DynamoDB deletes expired items. */
   readonly ttlAttribute: string;
-  readonly stream?: 'NEW_AND_OLD_IMAGES';
+  /** The processor reads only the new image (its filter and its claim): a wider view only makes records bigger. */
+  readonly stream?: 'NEW_IMAGE';
 }
 
 /** Number of partitions the lease index spreads running requests over (avoids one hot GSI key). */
@@ -68,7 +69,7 @@ export const REQUESTS_TABLE: TableShape = {
     },
   ],
   ttlAttribute: 'ttl',
-  stream: 'NEW_AND_OLD_IMAGES',
+  stream: 'NEW_IMAGE',
 };
 
 export const SUBSCRIPTIONS_TABLE: TableShape = {
