@@ -378,6 +378,10 @@ export const CONFIG_KEYS = {
     booleanRule,
     'Set the region’s API Gateway CloudWatch Logs role (an account-wide setting WebSocket access logs need). Set false if another stack manages it.',
   ),
+  processorReservedConcurrency: optional(
+    integerIn(1, 1000),
+    'Reserved concurrency of the processor: at most this many jobs run at once, and the account always keeps them (a burst of jobs cannot starve connect and router of Lambda concurrency, nor they it). Unset: the account’s shared pool.',
+  ),
   pointInTimeRecovery: withDefault(
     'boolean',
     true,
@@ -449,6 +453,7 @@ export interface StackConfig {
   readonly alarms: { readonly errorRatePercent: number; readonly processingTimeMs: number };
   readonly architecture: Architecture;
   readonly manageApiGatewayAccount: boolean;
+  readonly processorReservedConcurrency: number | undefined;
   readonly pointInTimeRecovery: boolean;
   readonly sourceMaps: boolean;
   readonly prebuiltBundles: string | undefined;
@@ -587,6 +592,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
     alarms: { errorRatePercent: values.alarmErrorRatePercent, processingTimeMs: values.alarmProcessingTimeMs },
     architecture: values.architecture,
     manageApiGatewayAccount: values.manageApiGatewayAccount,
+    processorReservedConcurrency: values.processorReservedConcurrency,
     pointInTimeRecovery: values.pointInTimeRecovery,
     sourceMaps: values.sourceMaps,
     prebuiltBundles: values.prebuiltBundles,

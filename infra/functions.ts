@@ -271,6 +271,9 @@ export class StreamerFunctions extends pulumi.ComponentResource {
           architectures: [config.architecture],
           memorySize: config.memoryMb[fn],
           timeout: timeoutSeconds(fn, config),
+          ...(fn === 'processor' && config.processorReservedConcurrency !== undefined && {
+            reservedConcurrentExecutions: config.processorReservedConcurrency,
+          }),
           environment: { variables: functionEnvironment(fn, targets, config, args.deploymentName) },
           tracingConfig: { mode: config.tracing ? 'Active' : 'PassThrough' },
           loggingConfig: { logFormat: 'Text', logGroup: logGroups[fn].name },

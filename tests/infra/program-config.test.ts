@@ -195,3 +195,11 @@ describe('point-in-time recovery', () => {
     for (const table of run.ofType('aws:dynamodb/table:Table')) expect(table.inputs.pointInTimeRecovery).toEqual({ enabled: false });
   });
 });
+
+describe('processor reserved concurrency', () => {
+  it('reserves the stack’s number for the processor only', async () => {
+    const run = await runWithDefaults({ processorReservedConcurrency: '200' });
+    expect(run.named(FUNCTION, 'streamer-processor').inputs.reservedConcurrentExecutions).toBe(200);
+    for (const fn of ['connect', 'disconnect', 'router']) expect(run.named(FUNCTION, `streamer-${fn}`).inputs.reservedConcurrentExecutions).toBeUndefined();
+  });
+});
