@@ -65,10 +65,20 @@ const RECORD_VERSION = 1;
 
 const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
-/** The esbuild options of one function's bundle; `entryPoints`/`outfile` aside, the same for every function. */
-function functionBuildOptions(root: string, settings: BundleSettings): BuildOptions {
+/**
+ * The esbuild options of one function's bundle: the ONE set every build
+ * uses (the Pulumi program, `npm run build`, `npm run dev`'s incremental
+ * rebuilds through scripts/function-bundle.mjs). Nothing is written
+ * (`write: false`); the metafile lists the inputs for the source hash.
+ *
+ * @param functionsDir where `<fn>/index.ts` is (a test's copy); defaults to `<root>/functions`.
+ */
+export function functionBuildOptions(root: string, fn: FunctionName, settings: BundleSettings, functionsDir?: string): BuildOptions {
   return {
+    entryPoints: [functionsDir === undefined ? `functions/${fn}/index.ts` : path.join(functionsDir, fn, 'index.ts')],
     absWorkingDir: root,
+    // Packages resolve from the root's node_modules even for sources outside it.
+    nodePaths: [path.join(root, 'node_modules')],
     bundle: true,
     platform: 'node',
     format: 'cjs',
@@ -114,7 +124,7 @@ function optionsFingerprint(root: string, options: BuildOptions): string {
 /** Everything but the input files that goes into a function's source hash. */
 function buildFingerprint(root: string, fn: FunctionName, settings: BundleSettings): string {
   return [
-    optionsFingerprint(root, { ...functionBuildOptions(root, settings), entryPoints: [`functions/${fn}/index.ts`] }),
+    optionsFingerprint(root, functionBuildOptions(root, fn, settings)),
     ...ON_DEMAND_MODULES.map((name) => optionsFingerprint(root, onDemandBuildOptions(root, name))),
   ].join('\n');
 }
@@ -166,11 +176,7 @@ function buildOnDemandModules(root: string): BuiltFiles {
 
 function buildFunction(root: string, fn: FunctionName, settings: BundleSettings, onDemand: BuiltFiles): BuiltFiles {
   // The outfile names the files (and the map's `sources`, relative to it); nothing is written by esbuild.
-  const options: BuildOptions = {
-    ...functionBuildOptions(root, settings),
-    entryPoints: [`functions/${fn}/index.ts`],
-    outfile: path.join(root, 'dist', fn, 'index.js'),
-  };
+  const options: BuildOptions = { ...functionBuildOptions(root, fn, settings), outfile: path.join(root, 'dist', fn, 'index.js') };
   const { outputFiles, metafile } = runEsbuild(fn, options);
   const outDir = path.join(root, 'dist', fn);
   const files = new Map<string, Uint8Array>();

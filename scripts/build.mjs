@@ -2,7 +2,8 @@
 /**
  * Bundles each Lambda function into its own fresh folder under dist/
  * (dist/<fn>/index.js + source map, ready for a Pulumi FileArchive), plus the
- * local runtime and the terminal client. Prints every bundle's size. Last,
+ * local runtime, the terminal client, the client SDK and the installable packages
+ * (dist/packages/*.tgz, scripts/build-packages.mjs). Prints every bundle's size. Last,
  * renders the `local` stack's manifest, dist/deployment.json (docs/synth.md),
  * from the function bundles just built.
  *
@@ -15,33 +16,13 @@
  */
 import { build } from 'esbuild';
 import { existsSync, rmSync, mkdirSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join, dirname, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { loadFunctionBundler } from './function-bundle.mjs';
 import { runSynth } from './synth.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/**
- * infra/function-bundles.ts, the one bundling module (the Pulumi program builds with it too),
- * compiled here without its packages and loaded: there is no ts-node.
- */
-async function loadFunctionBundler() {
-  const { outputFiles } = await build({
-    entryPoints: ['infra/function-bundles.ts'],
-    absWorkingDir: root,
-    bundle: true,
-    write: false,
-    format: 'cjs',
-    platform: 'node',
-    packages: 'external',
-    logLevel: 'warning',
-  });
-  const loaded = { exports: {} };
-  const require = createRequire(join(root, 'infra', 'function-bundles.ts'));
-  new Function('module', 'exports', 'require', outputFiles[0].text)(loaded, loaded.exports, require);
-  return loaded.exports;
-}
 const bundler = await loadFunctionBundler();
 /** The functions, read from their one declaration (functions/core/function-declarations.ts). */
 export const FUNCTIONS = bundler.FUNCTION_NAMES;
@@ -87,6 +68,8 @@ if (!functionsOnly) {
   if (existsSync(clientBuild)) {
     const { buildClient } = await import(pathToFileURL(clientBuild).href);
     for (const out of await buildClient(root)) report.push(out);
+    const { buildPackages } = await import(pathToFileURL(join(root, 'scripts/build-packages.mjs')).href);
+    for (const out of await buildPackages(root)) report.push(out);
   }
 }
 
