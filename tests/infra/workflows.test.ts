@@ -106,3 +106,14 @@ describe('on main', () => {
     expect(steps(job).find((step) => step.uses?.startsWith('pulumi/actions@'))?.with).toMatchObject({ command: 'up' });
   });
 });
+
+describe('the offline diff a pull request posts (scripts/ci-synth-diff.mjs)', () => {
+  it('renders each stack from its template and says "no changes" when base and head are the same tree', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const { stdout } = await promisify(execFile)(process.execPath, [path.join(ROOT, 'scripts', 'ci-synth-diff.mjs'), '--base', ROOT, '--head', ROOT, '--stacks', 'prod'], {
+      env: { ...process.env, STREAMER_JWT_SECRET: '' },
+    });
+    expect(stdout).toBe('## Infrastructure diff (offline synth, no cloud credentials)\n\n### prod\n\n```diff\nno changes\n```\n\n');
+  }, 180_000);
+});
