@@ -28,8 +28,10 @@ export function keyAttributes(shape: TableShape): KeyAttribute[] {
  * Tables worth point-in-time recovery (billed per GB of table each month):
  * only requests, whose results users fetch for `requestTtlDays`. A
  * connection lives at most 2 h (its record 24 h), a subscription as long as
- * its connection, a rate-limit bucket a minute: a restore would bring back
- * only records that are already meaningless, and the clients recreate them.
+ * its connection, a rate-limit bucket a minute, an idempotency key and a
+ * progress log entry only as long as a retry or a replay may ask for them: a
+ * restore would bring back records that are already meaningless or that the
+ * clients recreate.
  */
 export const RECOVERABLE_TABLES: ReadonlySet<TableName> = new Set<TableName>(['requests']);
 
