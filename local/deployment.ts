@@ -120,6 +120,17 @@ export interface DeployedBucket {
   readonly cors: readonly BucketCorsRule[];
 }
 
+/** An SSM parameter the stack creates; a SecureString's value is a secret marker in the manifest. */
+export interface DeployedParameter {
+  readonly name: string;
+  readonly arn: string;
+  readonly type: 'String' | 'StringList' | 'SecureString';
+  readonly tier: 'Standard' | 'Advanced';
+  /** The customer KMS key encrypting it; `undefined`: `aws/ssm`. */
+  readonly keyArn: string | undefined;
+  readonly value: string | SecretMarker;
+}
+
 export interface LocalDeployment {
   readonly project: string;
   readonly stack: string;
@@ -132,6 +143,7 @@ export interface LocalDeployment {
   readonly streamMappings: readonly DeployedStreamMapping[];
   readonly schedules: readonly DeployedSchedule[];
   readonly queues: readonly { readonly name: string; readonly arn: string }[];
+  readonly parameters: readonly DeployedParameter[];
   /** Resources the local runtime does not emulate (alarms, dashboards, log groups, …), as `type name`. */
   readonly notEmulated: readonly string[];
 }
@@ -162,6 +174,7 @@ const EMULATED_TYPES = new Set([
   // Locally every object is private (no ACLs, no public access) and the owner enforced, as these say.
   'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock',
   'aws:s3/bucketOwnershipControls:BucketOwnershipControls',
+  'aws:ssm/parameter:Parameter',
 ]);
 
 export function readManifest(file: string): DeploymentManifest {
@@ -346,6 +359,18 @@ export function deploymentFromManifest(manifest: DeploymentManifest, rootDir: st
   });
 
   const queues = ofType('aws:sqs/queue:Queue').map((r) => ({ name: text(r, 'name', 'outputs'), arn: text(r, 'arn', 'outputs') }));
+  const parameters: DeployedParameter[] = ofType('aws:ssm/parameter:Parameter').map((r) => {
+    const value = r.inputs.value;
+    if (typeof value !== 'string' && !isSecretMarker(value)) throw new DeploymentManifestError(`SSM parameter ${r.name} has no value in the manifest`);
+    return {
+      name: text(r, 'name', 'outputs'),
+      arn: text(r, 'arn', 'outputs'),
+      type: (r.inputs.type as DeployedParameter['type'] | undefined) ?? 'String',
+      tier: (r.inputs.tier as DeployedParameter['tier'] | undefined) ?? 'Standard',
+      keyArn: typeof r.inputs.keyId === 'string' ? r.inputs.keyId : undefined,
+      value,
+    };
+  });
   const notEmulated = manifest.resources
     .filter((r) => r.custom !== false && !r.type.startsWith('streamer:') && !EMULATED_TYPES.has(r.type))
     .map((r) => `${r.type} ${r.name}`);
@@ -362,6 +387,7 @@ export function deploymentFromManifest(manifest: DeploymentManifest, rootDir: st
     streamMappings,
     schedules,
     queues,
+    parameters,
     notEmulated,
   };
 }

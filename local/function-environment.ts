@@ -22,6 +22,8 @@ export interface ContainerEnvironmentInput {
   readonly dynamodbEndpoint: string;
   /** Where the IAM-checked S3 emulation listens (its buckets are the manifest's). */
   readonly s3Endpoint: string;
+  /** Where the IAM-checked SSM Parameter Store listens. */
+  readonly ssmEndpoint: string;
   /** Where the gateway, `@connections` and Lambda APIs listen: `http://127.0.0.1:<port>`. */
   readonly httpEndpoint: string;
   /** Values of the manifest's redacted secrets, by config key (`streamer:jwtSecret`). */
@@ -72,6 +74,7 @@ export function containerEnvironment(fn: DeployedFunction, input: ContainerEnvir
     ...input.credentials,
     AWS_ENDPOINT_URL_DYNAMODB: input.dynamodbEndpoint,
     AWS_ENDPOINT_URL_S3: input.s3Endpoint,
+    AWS_ENDPOINT_URL_SSM: input.ssmEndpoint,
     AWS_ENDPOINT_URL_LAMBDA: input.httpEndpoint,
     AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI: localManagementEndpoint,
   };

@@ -44,6 +44,7 @@ import { handleLocalEndpoint } from './local-endpoints';
 import { LocalIam } from './local-iam';
 import { createLogger, describeError, type Logger } from './log';
 import { startS3Api, type RunningS3Api } from './s3-api';
+import { startParameterStore, type RunningParameterStore } from './parameter-store';
 import { Schedule } from './schedule';
 import { DynamoDbStreamPoller } from './stream-poller';
 import { ensureDeployedTables, type LocalTable } from './tables';
@@ -69,6 +70,8 @@ export interface RunningLocalRuntime {
   readonly iam: LocalIam;
   /** The emulated S3 (the manifest's buckets): its endpoint and objects. */
   readonly s3: RunningS3Api;
+  /** SSM Parameter Store (the token key), as the functions reach it. */
+  readonly parameters: RunningParameterStore;
   /** The functions' metrics, aggregated from their EMF output (`GET /metrics`). */
   readonly metrics: EmfMetrics;
   /** Milliseconds from `bootLocalRuntime` to ready. */
@@ -147,6 +150,16 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
     stops.push(['DynamoDB front', () => dynamodbFront.stop()]);
     const s3 = await startS3Api({ iam, buckets: deployment.buckets, host: options.host, lifecycleSweepMs: options.ttlSweepMs, log: log.child('s3') });
     stops.push(['S3', () => s3.stop()]);
+    const secrets = { 'streamer:jwtSecret': devJwtSecret(process.env) };
+    const parameters = await startParameterStore({
+      deployment,
+      iam,
+      secrets,
+      developmentSecret: devJwtSecret(process.env),
+      host: options.host,
+      log: log.child('ssm'),
+    });
+    stops.push(['SSM Parameter Store', () => parameters.stop()]);
 
     const metrics = new EmfMetrics();
     // Each function runs in its own containers with exactly its environment; this process's stays its own.
@@ -155,8 +168,9 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
         iam,
         dynamodbEndpoint: dynamodbFront.endpoint,
         s3Endpoint: s3.endpoint,
+        ssmEndpoint: parameters.endpoint,
         httpEndpoint: httpUrl,
-        secrets: { 'streamer:jwtSecret': devJwtSecret(process.env) },
+        secrets,
       }),
       localConcurrencyCap: options.asyncConcurrency,
       log: log.child('lambda'),
@@ -208,6 +222,7 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
         wsUrl: () => wsUrl,
         httpUrl,
         devTokens: usesDevelopmentSecret(process.env),
+        parameters,
         unavailability: () => dynamodb.unavailability(),
       };
       if (handleLocalEndpoint(context, request, response, url)) return;
@@ -273,6 +288,7 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
       deployment,
       iam,
       s3,
+      parameters,
       metrics,
       startupMs: Date.now() - started,
       lost: dynamodb.lost,
@@ -306,6 +322,7 @@ interface SpecContext {
   readonly iam: LocalIam;
   readonly dynamodbEndpoint: string;
   readonly s3Endpoint: string;
+  readonly ssmEndpoint: string;
   readonly httpEndpoint: string;
   readonly secrets: Readonly<Record<string, string>>;
 }

@@ -14,6 +14,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { encodeForDelivery } from './notify/encode-for-delivery';
 import type { ObjectStore } from './stores/object-store';
 import { ulid } from 'ulid';
+import type { StoredTokenKeys } from './auth/stored-token-keys';
 import { readAuthSettings, TokenVerifier } from './auth/verify-token';
 import { systemClock } from './clock';
 import type { WorkDispatcher } from './dispatcher';
@@ -54,6 +55,11 @@ export interface ComposeOptions {
    * pass one (`s3ObjectStore`), so the other bundles leave the S3 client out.
    */
   readonly objectStore?: (bucket: string, urlTtlSeconds: number, instrumentClient: InstrumentClient) => ObjectStore;
+  /**
+   * Builds the reader of the stored HS256 key set. Only connect passes one
+   * (`ssmTokenKeys`), so the other bundles leave the SSM client out.
+   */
+  readonly tokenKeys?: (parameterName: string, refreshSeconds: number, instrumentClient: InstrumentClient) => StoredTokenKeys;
 }
 
 /**
@@ -117,7 +123,12 @@ export function composeDeps(options: ComposeOptions): StreamerDeps {
     notifier,
     objects,
     dispatcher,
-    verifier: part(declares('tokenKey'), 'the token key', () => new TokenVerifier(readAuthSettings(env))),
+    verifier: part(declares('tokenKey'), 'the token key', () => {
+      const auth = readAuthSettings(env);
+      if (auth.kind !== 'secretParameter') return new TokenVerifier(auth);
+      if (options.tokenKeys === undefined) throw new ConfigurationError(`${ENV.jwtSecretParameter} is set, but this entry point reads no stored token key`);
+      return new TokenVerifier(auth, { storedKeys: options.tokenKeys(auth.parameterName, auth.refreshSeconds, instrument) });
+    }),
     rateLimiter: tables.has('rate-limits')
       ? new SharedRateLimiter(new DynamoRateLimitStore(db!, settings.tables.rateLimits!), settings.rateLimits)
       : undeclared(fn, 'the rate-limits table'),

@@ -16,7 +16,7 @@ import type { AuthorizationDecision } from './policy-evaluator';
 import { SIGV4_MESSAGES, type SigV4FailureReason } from './sigv4';
 
 /** The services the local runtime emulates, by their signing name. */
-export type DenyingService = 'dynamodb' | 'execute-api' | 'lambda' | 's3';
+export type DenyingService = 'dynamodb' | 'execute-api' | 'lambda' | 'ssm' | 's3';
 
 /** An HTTP response, ready to write. */
 export interface AwsErrorResponse {
@@ -55,7 +55,7 @@ const S3_AUTHENTICATION_ERRORS: Readonly<Record<SigV4FailureReason, string>> = {
 };
 
 interface ServiceProtocol {
-  readonly protocol: 'json1.0' | 'restJson' | 'restXml';
+  readonly protocol: 'json1.0' | 'json1.1' | 'restJson' | 'restXml';
   readonly status: number;
   /**
    * Whether the denial message says why ("because no identity-based policy
@@ -70,6 +70,7 @@ const SERVICES: Readonly<Record<DenyingService, ServiceProtocol>> = {
   dynamodb: { protocol: 'json1.0', status: 400, explainsDenial: true, missingAuthenticationMessage: SIGV4_MESSAGES.missing },
   'execute-api': { protocol: 'restJson', status: 403, explainsDenial: false, missingAuthenticationMessage: 'Missing Authentication Token' },
   lambda: { protocol: 'restJson', status: 403, explainsDenial: true, missingAuthenticationMessage: 'Missing Authentication Token' },
+  ssm: { protocol: 'json1.1', status: 400, explainsDenial: true, missingAuthenticationMessage: SIGV4_MESSAGES.missing },
   s3: { protocol: 'restXml', status: 403, explainsDenial: true, missingAuthenticationMessage: 'Access Denied' },
 };
 
@@ -138,10 +139,10 @@ function errorResponse(service: DenyingService, errorName: string, text: { Messa
   const { protocol, status } = SERVICES[service];
   if (protocol === 'restXml') return s3ErrorResponse(status, errorName, 'Message' in text ? text.Message : text.message);
   const requestId = randomUUID();
-  if (protocol === 'json1.0') {
+  if (protocol === 'json1.0' || protocol === 'json1.1') {
     return {
       status,
-      headers: { 'Content-Type': 'application/x-amz-json-1.0', 'x-amzn-RequestId': requestId },
+      headers: { 'Content-Type': `application/x-amz-${protocol === 'json1.0' ? 'json-1.0' : 'json-1.1'}`, 'x-amzn-RequestId': requestId },
       body: JSON.stringify({ __type: `com.amazon.coral.service#${errorName}`, ...text }),
     };
   }
