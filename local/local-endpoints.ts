@@ -3,7 +3,7 @@
  * emulated AWS APIs on the same port: the dashboard's static files at `/`,
  * `GET /dev-token`, `GET /healthz`, `GET /metrics` (the functions' metrics
  * in Prometheus text; `GET /_local/metrics` as JSON), and the `/_local/*`
- * inspection routes.
+ * inspection routes (`/_local/gateway`: messages sent to clients, by way).
  * None of them exists on AWS and no function relies on them.
  *
  * None sends CORS headers: the dashboard is served from this origin, and
@@ -98,6 +98,9 @@ export function handleLocalEndpoint(
       response.end(request.method === 'HEAD' ? undefined : text);
       return true;
     }
+    case '/_local/gateway':
+      sendJson(response, 200, context.gateway.counters());
+      return true;
     case '/_local/metrics':
       sendJson(response, 200, { series: context.metrics.summaries(url.searchParams.get('name') ?? undefined) });
       return true;

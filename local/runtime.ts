@@ -128,6 +128,9 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
 
     const deployment = deploymentFromManifest(readManifest(options.manifestFile), options.projectDir);
     if (deployment.notEmulated.length > 0) log.warn(`not emulated locally: ${summarizeByType(deployment.notEmulated)}`);
+    if (!deployment.api.twoWayRoutes.includes('$default')) {
+      log.warn('the $default route has no route response: as on AWS, what the router returns is dropped, so clients hear only what it posts');
+    }
     const tables = await ensureDeployedTables(dynamodbClient, deployment.tables);
     const iam = new LocalIam(deployment, log.child('iam'), options.iamUsageFile);
     const dynamodbFront = await startDynamoDbGateway({
@@ -166,6 +169,7 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
       functions,
       routes: { connect: routeFunction('$connect'), default: routeFunction('$default'), disconnect: routeFunction('$disconnect') },
       api: { id: deployment.api.id, stage: deployment.api.stage },
+      defaultRouteResponse: deployment.api.twoWayRoutes.includes('$default'),
       limits: {
         maxFrameBytes: WEBSOCKET_LIMITS.maxFrameBytes,
         idleTimeoutMs: options.idleTimeoutMs,

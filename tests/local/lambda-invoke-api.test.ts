@@ -42,7 +42,7 @@ function callers(): LocalDeployment {
   });
   return {
     project: 'streamer', stack: 'test', region: 'us-east-1', accountId: '000000000000', tables: [], streamMappings: [], schedules: [], queues: [], notEmulated: [],
-    api: { id: 'abc', stage: 'live', executionArn: '', managementEndpoint: '', routes: {} },
+    api: { id: 'abc', stage: 'live', executionArn: '', managementEndpoint: '', routes: {}, twoWayRoutes: [] },
     functions: [fn(CALLER, ARN), fn('streamer-local-stranger', 'arn:aws:lambda:us-east-1:000000000000:function:someone-else')],
   };
 }

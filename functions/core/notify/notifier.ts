@@ -5,6 +5,7 @@
  */
 import { PostToConnectionCommand, type ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { ServerMessage } from '../protocol/messages';
+import { encodeServerMessage } from './encode-message';
 
 export type SendOutcome = 'sent' | 'gone' | 'failed';
 
@@ -41,7 +42,7 @@ export class ApiGatewayNotifier implements Notifier {
     if (this.pruned.has(connectionId)) return 'gone';
     try {
       await this.client.send(
-        new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(JSON.stringify(message)) }),
+        new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(encodeServerMessage(message)) }),
       );
       this.sentCount++;
       return 'sent';
