@@ -201,6 +201,7 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
         httpUrl,
         devTokens: usesDevelopmentSecret(process.env),
         unavailability: () => dynamodb.unavailability(),
+        functionStats: () => Object.fromEntries(deployment.functions.map((fn) => [fn.name, functions.stats(fn.name)!])),
       };
       if (handleLocalEndpoint(context, request, response, url)) return;
       sendJson(response, 404, { message: 'Not Found' });
