@@ -68,6 +68,7 @@ export async function handleBuiltInAction(
       const requestId = requestIdOf(envelope);
       await ownedRequest(deps, requestId, identity);
       await deps.subscriptions.remove(requestId, connectionId);
+      await deps.requests.bumpSubscriptionVersion(requestId);
       return { id: envelope.id, type: 'unsubscribed', requestId };
     }
     case 'cancel':
@@ -86,6 +87,8 @@ async function subscribe(deps: StreamerDeps, envelope: ClientEnvelope, identity:
     created_at: now,
     ttl: epochSeconds(now) + deps.settings.requestTtlSeconds,
   });
+  // Tell a running request's run to re-read its audience (it reads it only when this changes).
+  await deps.requests.bumpSubscriptionVersion(requestId);
   // Read again after subscribing: a request that ended before the subscription
   // existed would otherwise never send this subscriber its final message.
   const current = await ownedRequest(deps, requestId, identity, true);
