@@ -96,6 +96,7 @@ export class StreamerClient<A extends ActionMap<A> = AnyActions> {
   private readonly idSuffix = randomSuffix();
   private fatalError: StreamerError | null = null;
   private readyWaiters: Array<{ resolve: () => void; reject: (error: StreamerError) => void }> = [];
+  private readonly stateListeners = new Set<(state: ConnectionState) => void>();
 
   /**
    * @param url - the WebSocket URL (`wss://…/stage` on AWS, `ws://127.0.0.1:3001` locally), without the token
@@ -127,7 +128,10 @@ export class StreamerClient<A extends ActionMap<A> = AnyActions> {
           invokeListener(this.options.onDisconnect, info);
         },
         onFatal: (error) => this.handleFatal(error),
-        onStateChange: (state) => invokeListener(this.options.onStateChange, state),
+        onStateChange: (state) => {
+          invokeListener(this.options.onStateChange, state);
+          for (const listener of [...this.stateListeners]) invokeListener(listener, state);
+        },
       },
     );
     if (options.autoConnect ?? true) this.connect();
@@ -141,6 +145,22 @@ export class StreamerClient<A extends ActionMap<A> = AnyActions> {
    */
   get state(): ConnectionState {
     return this.connection.state;
+  }
+
+  /**
+   * Calls `listener` on every state change from now on (as the
+   * `onStateChange` option does, for code that did not create the client,
+   * such as UI bindings); returns the function that stops it.
+   *
+   * @example
+   * const stop = client.addStateListener((state) => (badge.textContent = state));
+   * stop();
+   */
+  addStateListener(listener: (state: ConnectionState) => void): () => void {
+    this.stateListeners.add(listener);
+    return () => {
+      this.stateListeners.delete(listener);
+    };
   }
 
   /**
@@ -295,7 +315,8 @@ export class StreamerClient<A extends ActionMap<A> = AnyActions> {
     let channels = this.subscriptions.get(requestId);
     if (channels === undefined) this.subscriptions.set(requestId, (channels = new Set()));
     channels.add(channel as SubscriptionChannel<unknown>);
-    this.sendSubscribe(requestId, channel as SubscriptionChannel<unknown>);
+    // While not connected, the next open subscribes every channel (handleOpen); queuing one here too sent it twice.
+    if (this.state === 'open') this.sendSubscribe(requestId, channel as SubscriptionChannel<unknown>);
     return channel;
   }
 

@@ -164,6 +164,8 @@ interface FunctionPool {
   invocations: number;
   /** CPU of containers that have ended, last read while they lived. */
   endedCpuMs: number;
+  /** Bumped by `replaceCode`: a container of an older generation is retired instead of reused. */
+  generation: number;
 }
 
 const CPU_SAMPLE_MS = 250;
@@ -199,6 +201,7 @@ export class LambdaContainers {
         endedCpuMs: 0,
         initMs: [],
         readyMs: [],
+        generation: 0,
       });
     }
   }
@@ -243,6 +246,23 @@ export class LambdaContainers {
   /** The spec a function was registered with. */
   specOf(functionName: string): LambdaFunctionSpec | undefined {
     return this.pools.get(functionName)?.spec;
+  }
+
+  /**
+   * New code for a function (watch mode: its bundle was rebuilt). Idle
+   * containers stop now; busy ones finish their invocation on the code they
+   * loaded, then stop instead of being reused; every container started from
+   * now on loads the bundle afresh. Connections and queued invocations are
+   * untouched. Returns how many containers were stopped now and how many
+   * are still finishing on the old code.
+   */
+  replaceCode(functionName: string): { stopped: number; finishing: number } {
+    const pool = this.pools.get(functionName);
+    if (!pool) throw new Error(`replaceCode: no function ${functionName}`);
+    pool.generation += 1;
+    const idle = pool.idle.splice(0);
+    for (const container of idle) void container.terminate();
+    return { stopped: idle.length, finishing: pool.containers.size - idle.length };
   }
 
   /** Counters of a function's containers. */
@@ -341,7 +361,7 @@ export class LambdaContainers {
       const run = this.runOn(pool, container, next.event).then((outcome) => {
         // The container is free before the caller hears back, so a caller that invokes again at once finds it warm.
         pool.busy -= 1;
-        if (container.alive && !this.stopped) pool.idle.push(container);
+        this.makeIdle(pool, container);
         this.pump(pool);
         next.settle(outcome);
       });
@@ -399,13 +419,20 @@ export class LambdaContainers {
     this.cpuSampler.unref();
   }
 
+  /** A container free for the next invocation, unless it runs code `replaceCode` superseded. */
+  private makeIdle(pool: FunctionPool, container: Container): void {
+    if (!container.alive || this.stopped) return;
+    if (container.generation !== pool.generation) void container.terminate();
+    else pool.idle.push(container);
+  }
+
   private track(run: Promise<unknown>): void {
     this.inFlight.add(run);
     void run.finally(() => this.inFlight.delete(run));
   }
 
   private startContainer(pool: FunctionPool): void {
-    const container = new Container(this.script, pool.identity, pool.spec, this.options.onOutput ?? printOutput);
+    const container = new Container(this.script, pool.identity, pool.spec, this.options.onOutput ?? printOutput, pool.generation);
     pool.containers.add(container);
     pool.coldStarts += 1;
     pool.starting += 1;
@@ -421,7 +448,7 @@ export class LambdaContainers {
         pool.initMs.push(result.initMs);
         pool.readyMs.push(result.readyMs);
         this.log.debug(`${pool.spec.name} cold start: ready in ${result.readyMs.toFixed(1)} ms, init ${result.initMs.toFixed(1)} ms`);
-        if (!this.stopped) pool.idle.push(container);
+        this.makeIdle(pool, container);
       } else {
         await container.terminate();
         // As on Lambda, a failed init fails the invocation that was waiting for it.
@@ -497,7 +524,14 @@ class Container {
   private osThreadId?: number;
   private lastCpuMs = 0;
 
-  constructor(script: string, identity: ContainerIdentity, spec: LambdaFunctionSpec, onOutput: NonNullable<LambdaContainersOptions['onOutput']>) {
+  constructor(
+    script: string,
+    identity: ContainerIdentity,
+    spec: LambdaFunctionSpec,
+    onOutput: NonNullable<LambdaContainersOptions['onOutput']>,
+    /** The pool's code generation when it started (`replaceCode`). */
+    readonly generation: number,
+  ) {
     this.ready = new Promise((settle) => (this.settleInit = settle));
     this.worker = new Worker(script, {
       name: spec.name,
@@ -578,6 +612,11 @@ class Container {
       trace: this.uncaught ? (this.uncaught.stack ?? String(this.uncaught)).split('\n') : [],
     };
   }
+}
+
+/** The file a function's containers load (`index.handler` → `<codeDir>/index.js`). */
+export function codeFileOf(spec: LambdaFunctionSpec): string {
+  return identityOf(spec).codeFile;
 }
 
 /** `index.handler` → `<codeDir>/index.js` and `handler`; `src/app.main` → `<codeDir>/src/app.js` and `main`. */

@@ -9,6 +9,7 @@
  *   --data-dir <dir>   STREAMER_LOCAL_DATA_DIR           the persist dir, else ./.streamer
  *   --manifest <file>  STREAMER_LOCAL_MANIFEST           dist/deployment.json (what `npm run build` renders)
  *                      STREAMER_LOCAL_FUNCTIONS_DIR      the manifest's bundles (a test may swap in <dir>/<fn>/index.js)
+ *                      STREAMER_LOCAL_RELOAD             off; 1: a changed bundle replaces its function's containers (npm run dev sets it)
  *                      STREAMER_LOCAL_IAM_USAGE_FILE     none (JSON lines of the grants calls used, for npm run iam-report)
  *                      STREAMER_LOCAL_DASHBOARD_DIR      dist/dashboard
  *                      STREAMER_LOCAL_STREAM_POLL_MS     100
@@ -39,6 +40,8 @@ export interface LocalRuntimeOptions {
   readonly projectDir: string;
   /** Replaces the manifest's code folders by `<dir>/<fn>` (fixture bundles in tests); undefined: the manifest's. */
   readonly functionsDir?: string;
+  /** Watch mode: replace a function's containers when its bundle changes on disk (local/code-reloader.ts). */
+  readonly reloadFunctions?: boolean;
   readonly iamUsageFile?: string;
   readonly dashboardDir: string;
   readonly region: string;
@@ -104,6 +107,7 @@ export function readLocalConfig(argv: readonly string[] = process.argv.slice(2),
     manifestFile: resolve(value('manifest', 'STREAMER_LOCAL_MANIFEST').raw ?? join(dist, 'deployment.json')),
     projectDir: resolve(dist, '..'),
     functionsDir: env.STREAMER_LOCAL_FUNCTIONS_DIR?.trim() ? resolve(env.STREAMER_LOCAL_FUNCTIONS_DIR.trim()) : undefined,
+    reloadFunctions: flagOn(env, 'STREAMER_LOCAL_RELOAD'),
     iamUsageFile: env.STREAMER_LOCAL_IAM_USAGE_FILE?.trim() ? resolve(env.STREAMER_LOCAL_IAM_USAGE_FILE.trim()) : undefined,
     dashboardDir: resolve(env.STREAMER_LOCAL_DASHBOARD_DIR?.trim() || join(dist, 'dashboard')),
     region: LOCAL_REGION,
@@ -118,6 +122,14 @@ export function readLocalConfig(argv: readonly string[] = process.argv.slice(2),
     logLevel,
     functionLogFormat: functionLogFormat as FunctionLogFormat,
   };
+}
+
+/** `1`/`true` on, unset/`0`/`false` off; anything else is refused. */
+function flagOn(env: Env, variable: string): boolean {
+  const raw = env[variable]?.trim().toLowerCase();
+  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new LocalConfigError(`${variable} must be 1 or 0, got "${env[variable]}"`);
 }
 
 function parseFlags(argv: readonly string[]): Record<string, string | undefined> {

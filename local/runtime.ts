@@ -35,6 +35,7 @@ import { StreamEventSourceMapping } from './event-source-mapping';
 import { containerEnvironment } from './function-environment';
 import { createFunctionOutput } from './function-output';
 import { sendJson } from './http-responses';
+import { reloadOnCodeChange } from './code-reloader';
 import { LambdaContainers, type LambdaFunctionSpec } from './lambda-containers';
 import { handleInvokeApi, isInvokePath } from './lambda-invoke-api';
 import type { LocalRuntimeOptions } from './local-config';
@@ -159,6 +160,10 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
     });
     functions.start();
     stops.push(['functions', () => functions.stop()]);
+    if (options.reloadFunctions) {
+      const reloader = reloadOnCodeChange(functions, deployment.functions.map((fn) => functions.specOf(fn.name)!), log.child('reload'));
+      stops.push(['code reloader', () => reloader.stop()]);
+    }
 
     const routeFunction = (routeKey: string): string => {
       const target = routeTarget(deployment, routeKey);

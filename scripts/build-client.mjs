@@ -6,12 +6,12 @@
  *   dist/client/index.mjs      the SDK for browsers (and Node ≥ 22), ESM, no Node built-ins
  *   dist/client/node.mjs       the Node entry (supplies `ws`, kept external)
  *   dist/client/types/…        .d.ts for both entries (and the protocol types they use)
- *   dist/client/package.json   a publishable manifest with conditional exports
+ *   dist/client/package.json   the publishable manifest (packages/client/package.json, version filled in)
  *   dist/dashboard/app.js      the dashboard page's script (bundles the browser SDK)
  *   dist/dashboard/*.html|css  copied as is
  */
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,8 +63,12 @@ export async function buildClient(root, options = {}) {
   }
 
   const outputs = ['dist/client/index.mjs', 'dist/client/node.mjs', 'dist/dashboard/app.js'];
-  if (types) outputs.push(...(await emitDeclarations(root, join(clientDir, 'types'))));
-  writeFileSync(join(clientDir, 'package.json'), `${JSON.stringify(packageManifest(root), null, 2)}\n`);
+  if (types) {
+    const written = await emitDeclarations(root, [join(root, 'client/index.ts'), join(root, 'client/node.ts')], join(clientDir, 'types'));
+    outputs.push(...written.filter((f) => f.endsWith('client/index.d.ts') || f.endsWith('client/node.d.ts')));
+  }
+  writeFileSync(join(clientDir, 'package.json'), `${JSON.stringify(packageManifest(root, 'client'), null, 2)}\n`);
+  copyFileSync(join(root, 'packages/client/README.md'), join(clientDir, 'README.md'));
   outputs.push('dist/client/package.json');
   for (const file of readdirSync(dashboardDir)) if (!file.startsWith('app.js')) outputs.push(`dist/dashboard/${file}`);
 
@@ -81,11 +85,19 @@ function assertBrowserSafe(metafile, entry) {
   if (fromPackages.length > 0) throw new Error(`${entry}: the browser bundle pulled in packages: ${fromPackages.join(', ')}`);
 }
 
-/** .d.ts for the public entries; the protocol types they import come along, so the folder is self-contained. */
-async function emitDeclarations(root, outDir) {
+/**
+ * .d.ts for the given entries; the (type-only) modules they import come along,
+ * so the folder is self-contained. Returns every file written, relative to root.
+ *
+ * @param {string} root
+ * @param {string[]} entries absolute paths
+ * @param {string} outDir
+ * @param {{ rootDir?: string, paths?: Record<string, string[]> }} [options]
+ */
+export async function emitDeclarations(root, entries, outDir, options = {}) {
   const require = createRequire(join(root, 'package.json'));
   const ts = require('typescript');
-  const program = ts.createProgram([join(root, 'client/index.ts'), join(root, 'client/node.ts')], {
+  const program = ts.createProgram(entries, {
     declaration: true,
     emitDeclarationOnly: true,
     strict: true,
@@ -96,13 +108,15 @@ async function emitDeclarations(root, outDir) {
     moduleResolution: ts.ModuleResolutionKind.Bundler,
     lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
     types: ['node'],
-    rootDir: root,
+    rootDir: options.rootDir ?? root,
+    ...(options.paths && { paths: options.paths }),
     outDir,
   });
   const written = [];
+  const sourceRoot = options.rootDir ?? root;
   const result = program.emit(undefined, (file, text) => {
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, text);
+    writeFileSync(file, withExplicitExtensions(text, dirname(join(sourceRoot, relative(outDir, file)))));
     written.push(relative(root, file));
   });
   const diagnostics = ts.getPreEmitDiagnostics(program).concat(result.diagnostics);
@@ -110,30 +124,37 @@ async function emitDeclarations(root, outDir) {
     const host = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => root, getNewLine: () => '\n' };
     throw new Error(`client declarations failed:\n${ts.formatDiagnostics(diagnostics, host)}`);
   }
-  return written.filter((f) => f.endsWith('client/index.d.ts') || f.endsWith('client/node.d.ts'));
+  return written;
 }
 
-function packageManifest(root) {
+/**
+ * ESM needs full paths: `from './client'` becomes `from './client.js'` (or
+ * `./dir/index.js`), which TypeScript maps to the `.d.ts` beside it, so apps
+ * on `moduleResolution: node16/nodenext` resolve the declarations too.
+ */
+function withExplicitExtensions(text, sourceDir) {
+  return text.replace(/((?:from|import\()\s*)(['"])(\.{1,2}\/[^'"]*)\2/g, (match, prefix, quote, specifier) => {
+    if (/\.(js|mjs|cjs|json)$/.test(specifier)) return match;
+    const target = join(sourceDir, specifier);
+    const full = existsSync(`${target}.ts`) ? `${specifier}.js` : existsSync(join(target, 'index.ts')) ? `${specifier}/index.js` : specifier;
+    return `${prefix}${quote}${full}${quote}`;
+  });
+}
+
+/**
+ * A package's publishable manifest: its template in packages/<dir>/package.json with the
+ * repository's version and license, and peer ranges on our own packages at that version.
+ *
+ * @param {string} root
+ * @param {string} dir the folder under packages/
+ */
+export function packageManifest(root, dir) {
   const rootPackage = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  return {
-    name: '@streamer/client',
-    version: rootPackage.version,
-    description: 'Streamer client SDK for browsers and Node: requests with live progress over one self-healing WebSocket.',
-    license: rootPackage.license,
-    type: 'module',
-    sideEffects: false,
-    exports: {
-      '.': {
-        types: './types/client/index.d.ts',
-        node: './node.mjs',
-        default: './index.mjs',
-      },
-      './node': { types: './types/client/node.d.ts', default: './node.mjs' },
-    },
-    types: './types/client/index.d.ts',
-    peerDependencies: { ws: rootPackage.dependencies?.ws ?? '^8.0.0' },
-    peerDependenciesMeta: { ws: { optional: true } },
-  };
+  const template = JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8'));
+  const peers = { ...template.peerDependencies };
+  for (const name of Object.keys(peers)) if (name.startsWith('@streamer/')) peers[name] = `^${rootPackage.version}`;
+  if (peers.ws !== undefined && rootPackage.dependencies?.ws) peers.ws = rootPackage.dependencies.ws;
+  return { ...template, version: rootPackage.version, license: rootPackage.license, ...(template.peerDependencies && { peerDependencies: peers }) };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -2,7 +2,8 @@
 /**
  * Bundles each Lambda function into its own fresh folder under dist/
  * (dist/<fn>/index.js + source map, ready for a Pulumi FileArchive), plus the
- * local runtime and the terminal client. Prints every bundle's size. Last,
+ * local runtime, the terminal client, the client SDK and the installable packages
+ * (dist/packages/*.tgz, scripts/build-packages.mjs). Prints every bundle's size. Last,
  * renders the `local` stack's manifest, dist/deployment.json (docs/synth.md),
  * from the function bundles just built.
  *
@@ -19,27 +20,11 @@ import { copyFileSync, existsSync, rmSync, mkdirSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runSynth } from './synth.mjs';
+import { declaredFunctionNames, functionBundleOptions, ON_DEMAND_MODULES } from './function-bundle.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The functions, read from their one declaration (functions/core/function-declarations.ts). */
-export const FUNCTIONS = await declaredFunctionNames();
-
-async function declaredFunctionNames() {
-  const { outputFiles } = await build({
-    entryPoints: ['functions/core/function-declarations.ts'],
-    absWorkingDir: root,
-    bundle: true,
-    write: false,
-    format: 'cjs',
-    platform: 'node',
-    logLevel: 'warning',
-  });
-  const loaded = { exports: {} };
-  new Function('module', 'exports', outputFiles[0].text)(loaded, loaded.exports);
-  return loaded.exports.FUNCTION_NAMES;
-}
-/** Modules a function loads on demand, shipped beside its bundle instead of inside it. */
-const ON_DEMAND_MODULES = ['@aws-lambda-powertools/tracer'];
+export const FUNCTIONS = await declaredFunctionNames(root);
 
 const common = {
   bundle: true,
@@ -79,11 +64,11 @@ for (const name of ON_DEMAND_MODULES) {
 }
 
 for (const fn of FUNCTIONS) {
-  // The Lambda runtime (nodejs22.x) ships no AWS SDK we rely on: bundle ours so the
-  // deployed code is exactly the tested code. Minified, and preferring packages' ES module
-  // builds, which esbuild can tree-shake (the AWS SDK's shrink by a third): short cold starts.
-  const out = await bundle(`functions/${fn}/index.ts`, `dist/${fn}`, { target: 'node22', minify: true, mainFields: ['module', 'main'], external: ON_DEMAND_MODULES });
-  report.push(out);
+  rmSync(join(root, 'dist', fn), { recursive: true, force: true });
+  mkdirSync(join(root, 'dist', fn), { recursive: true });
+  const outfile = join('dist', fn, 'index.js');
+  await build(functionBundleOptions(root, fn, { outfile: join(root, outfile) }));
+  report.push({ outfile, bytes: statSync(join(root, outfile)).size });
   for (const { name, outfile, bytes } of onDemand) {
     const target = join('dist', fn, 'node_modules', name, 'index.js');
     mkdirSync(join(root, dirname(target)), { recursive: true });
@@ -108,6 +93,8 @@ if (!functionsOnly) {
   if (existsSync(clientBuild)) {
     const { buildClient } = await import(pathToFileURL(clientBuild).href);
     for (const out of await buildClient(root)) report.push(out);
+    const { buildPackages } = await import(pathToFileURL(join(root, 'scripts/build-packages.mjs')).href);
+    for (const out of await buildPackages(root)) report.push(out);
   }
 }
 

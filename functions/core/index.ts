@@ -15,6 +15,7 @@
 export { defineHandler } from './handlers/define-handler';
 export type { HandlerDefinition, HandlerContext, ProgressReporter, Continuation, AnyHandler } from './handlers/define-handler';
 export { HandlerRegistry } from './handlers/handler-registry';
+export type { ActionMapOf, HandlerPayloadOf, HandlerResultOf, HandlerShape } from './handlers/action-map';
 export { StreamerError, RetryableError, FatalError, ERROR_CODES } from './errors';
 export type { ErrorCode, WireError } from './errors';
 export type { Identity } from './identity';

@@ -7,37 +7,12 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { describeWithChromium, launchChromium } from '../support/chromium';
 import { REPO_ROOT, startLocalRuntime, type LocalRuntimeHandle } from '../support/local-runtime';
 
-const CHROMIUM = process.env.STREAMER_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const SCREENSHOTS = join(__dirname, 'screenshots');
-const haveChromium = existsSync(CHROMIUM);
-
-if (!haveChromium) {
-  console.warn(
-    [
-      '',
-      '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!',
-      `!!  BROWSER TEST SKIPPED: no Chromium at ${CHROMIUM}`,
-      '!!  Install it with: sudo bash scripts/install-browser.sh',
-      '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!',
-      '',
-    ].join('\n'),
-  );
-}
-
-const describeWithBrowser = haveChromium ? describe : describe.skip;
+const describeWithBrowser = describeWithChromium();
 jest.setTimeout(90_000);
 
 describeWithBrowser('dashboard in Chromium', () => {
@@ -49,7 +24,7 @@ describeWithBrowser('dashboard in Chromium', () => {
   beforeAll(async () => {
     ensureDashboardBuilt();
     runtime = await startLocalRuntime();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1200, height: 720 } });
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('console', (message) => {

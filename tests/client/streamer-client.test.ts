@@ -283,6 +283,20 @@ describe('status and subscribe', () => {
     expect((await caught(subscription.result)).code).toBe('CANCELLED');
   });
 
+  test('a subscribe made before the connection opened is sent once', async () => {
+    server.onFrame((frame, socket) => {
+      const requestId = frame.payload.requestId as string;
+      server.send(socket, { id: frame.id, type: 'subscribed', requestId });
+      server.send(socket, { id: frame.id, type: 'result', requestId, success: true, data: { done: true } });
+    });
+    const client = connect();
+    expect(client.state).toBe('connecting');
+    const subscription = client.subscribe('r-early');
+    await expect(subscription.result).resolves.toEqual({ done: true });
+    await client.status('r-early').catch(() => undefined); // a round trip: any second subscribe has arrived by now
+    expect(server.framesOf('subscribe').map((f) => f.payload)).toEqual([{ requestId: 'r-early' }]);
+  });
+
   test('a refused subscription rejects ready and makes the iterator throw', async () => {
     server.onFrame((frame, socket) => server.send(socket, { id: frame.id, type: 'error', error: { code: 'NOT_FOUND', message: 'No such request', retryable: false } }));
     const client = connect();

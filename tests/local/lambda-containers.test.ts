@@ -243,3 +243,39 @@ describe('function names', () => {
     expect(lambda.resolve('streamer-local-unknown')).toBeUndefined();
   });
 });
+
+describe('replacing a function’s code (watch mode)', () => {
+  const versioned = (version: number) =>
+    `exports.handler = async (event) => { await new Promise((r) => setTimeout(r, event.waitMs || 0)); return { version: ${version} }; };\n`;
+
+  it('lets an invocation in flight finish on the old code, and runs the next one on the new', async () => {
+    const dir = scratchDir();
+    writeFileSync(join(dir, 'index.js'), versioned(1));
+    const lambda = host([spec('fn-reloaded', { codeDir: dir })]);
+    expect(resultOf(await lambda.invoke('fn-reloaded', {}))).toEqual({ version: 1 }); // one warm container now
+
+    const inFlight = lambda.invoke('fn-reloaded', { waitMs: 500 });
+    await waitFor(() => lambda.stats('fn-reloaded')!.busy === 1);
+    writeFileSync(join(dir, 'index.js'), versioned(2));
+    expect(lambda.replaceCode('fn-reloaded')).toEqual({ stopped: 0, finishing: 1 });
+
+    expect(resultOf(await lambda.invoke('fn-reloaded', {}))).toEqual({ version: 2 });
+    expect(resultOf(await inFlight)).toEqual({ version: 1 });
+    // The old container is not reused: the container after it is the new code's.
+    await waitFor(() => lambda.stats('fn-reloaded')!.containers === 1);
+    expect(resultOf(await lambda.invoke('fn-reloaded', {}))).toEqual({ version: 2 });
+    expect(lambda.stats('fn-reloaded')!.coldStarts).toBe(2);
+  });
+
+  it('stops idle containers at once', async () => {
+    const dir = scratchDir();
+    writeFileSync(join(dir, 'index.js'), versioned(1));
+    const lambda = host([spec('fn-idle', { codeDir: dir })]);
+    await Promise.all([lambda.invoke('fn-idle', { waitMs: 100 }), lambda.invoke('fn-idle', { waitMs: 100 })]);
+    const warm = lambda.stats('fn-idle')!.containers;
+    writeFileSync(join(dir, 'index.js'), versioned(2));
+    expect(lambda.replaceCode('fn-idle')).toEqual({ stopped: warm, finishing: 0 });
+    await waitFor(() => lambda.stats('fn-idle')!.containers === 0);
+    expect(resultOf(await lambda.invoke('fn-idle', {}))).toEqual({ version: 2 });
+  });
+});

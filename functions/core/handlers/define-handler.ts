@@ -58,9 +58,9 @@ export interface HandlerContext<Payload> {
   broadcast(scope: 'user' | 'tenant', topic: string, data: JsonValue): Promise<number>;
 }
 
-export interface HandlerDefinition<Schema extends z.ZodType = z.ZodType, Result extends JsonValue = JsonValue> {
-  /** The `action` clients send. */
-  readonly name: string;
+export interface HandlerDefinition<Schema extends z.ZodType = z.ZodType, Result extends JsonValue = JsonValue, Name extends string = string> {
+  /** The `action` clients send (kept as a literal type, so `ActionMapOf` can key the client's actions by it). */
+  readonly name: Name;
   readonly description?: string;
   /** Validates the payload; failures reach the client as `VALIDATION_ERROR` with field details. */
   readonly payload: Schema;
@@ -83,9 +83,9 @@ export interface HandlerDefinition<Schema extends z.ZodType = z.ZodType, Result 
 export type AnyHandler = HandlerDefinition<z.ZodType, JsonValue>;
 
 /** Declares a handler, typed end to end from its payload schema to its result. */
-export function defineHandler<Schema extends z.ZodType, Result extends JsonValue>(
-  definition: HandlerDefinition<Schema, Result>,
-): HandlerDefinition<Schema, Result> {
+export function defineHandler<Schema extends z.ZodType, Result extends JsonValue, Name extends string>(
+  definition: HandlerDefinition<Schema, Result, Name>,
+): HandlerDefinition<Schema, Result, Name> {
   if (!/^[A-Za-z][A-Za-z0-9_.:-]{0,127}$/.test(definition.name)) {
     throw new TypeError(`Handler name "${definition.name}" must start with a letter and use only letters, digits, _ . : -`);
   }
