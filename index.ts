@@ -65,6 +65,8 @@ export const connectionsTable = tables.byName.connections.table.name;
 export const requestsTable = tables.byName.requests.table.name;
 export const subscriptionsTable = tables.byName.subscriptions.table.name;
 export const rateLimitsTable = tables.byName['rate-limits'].table.name;
+export const idempotencyKeysTable = tables.byName['idempotency-keys'].table.name;
+export const progressLogTable = tables.byName['progress-log'].table.name;
 export const functionNames = functions.names;
 export const dashboardUrl = monitoring.dashboardUrl;
 /** Stream batches that failed after every retry wait here. */

@@ -11,7 +11,8 @@ import type { ErrorMessage, JsonObject, ProgressMessage, RequestView, ServerMess
 import { Connection } from './connection';
 import { StreamerError } from './errors';
 import { invokeListener } from './listener';
-import { SubscriptionChannel, isNewProgress, type SubscribeOptions, type Subscription } from './subscription';
+import { ProgressSequence, type RequestEvent } from './progress-sequence';
+import { SubscriptionChannel, type SubscribeOptions, type Subscription } from './subscription';
 import type { ActionMap, AnyActions, ConnectionState, RequestOptions, StreamerClientOptions, WebSocketConstructor } from './types';
 
 /**
@@ -40,13 +41,15 @@ export const MAX_FRAME_BYTES: number = WEBSOCKET_LIMITS.maxFrameBytes;
 interface PendingRequest {
   readonly id: string;
   readonly action: string;
+  /** The request message, with its idempotency key: sent again as it is after a drop before the `ack`. */
+  readonly frame: string;
   requestId?: string;
   /** The frame went out on some socket (the server may have it). */
   sent: boolean;
   /** The caller gave up (abort or timeout): the outcome is discarded and the request cancelled on the server. */
   abandoned: boolean;
-  lastProgress: number;
-  lastMessage: string | undefined;
+  /** Orders the request's progress and final message by `seq`. */
+  readonly sequence: ProgressSequence;
   readonly options: RequestOptions;
   readonly resolve: (data: unknown) => void;
   readonly reject: (error: StreamerError) => void;
@@ -91,6 +94,8 @@ export class StreamerClient<A extends ActionMap<A> = AnyActions> {
   private readonly requestsByRequestId = new Map<string, PendingRequest>();
   private readonly controls = new Map<string, PendingControl>();
   private readonly subscriptions = new Map<string, Set<SubscriptionChannel<unknown>>>();
+  /** Replays (`subscribe` with `afterSeq`) in flight on the current socket, by requestId. */
+  private readonly resuming = new Map<string, { followUp: boolean }>();
   private outbox: OutgoingFrame[] = [];
   private counter = 0;
   private readonly idSuffix = randomSuffix();
@@ -210,7 +215,12 @@ export class StreamerClient<A extends ActionMap<A> = AnyActions> {
    * handlers. Rejects with a {@link StreamerError}: the server's error,
    * `CANCELLED` on abort, `TIMEOUT` after `timeoutMs`, `DISCONNECTED` when the
    * connection is down (with `whileDisconnected: 'fail'`), or was lost before
-   * the request was acknowledged.
+   * the request was acknowledged with `resendOnReconnect: false`.
+   *
+   * Every request carries an idempotency key (`idempotencyKey`, or one the
+   * client makes up), so when the connection drops before the `ack` the
+   * client sends it again on the next connection and the server answers with
+   * the request it already started, if it did: an async job never runs twice.
    *
    * @example
    * const controller = new AbortController();
@@ -225,7 +235,8 @@ export class StreamerClient<A extends ActionMap<A> = AnyActions> {
       const refusal = this.refusalFor(options.signal);
       if (refusal !== null) return reject(refusal);
       const id = this.nextId('c');
-      const frame = JSON.stringify({ id, action, payload: payload ?? {} });
+      const idempotencyKey = options.idempotencyKey ?? randomKey();
+      const frame = JSON.stringify({ id, action, payload: payload ?? {}, idempotencyKey });
       const tooLarge = frameTooLarge(frame);
       if (tooLarge !== null) return reject(tooLarge);
 
@@ -234,10 +245,10 @@ export class StreamerClient<A extends ActionMap<A> = AnyActions> {
       const entry: PendingRequest = {
         id,
         action,
+        frame,
         sent: false,
         abandoned: false,
-        lastProgress: -1,
-        lastMessage: undefined,
+        sequence: new ProgressSequence((event) => this.settleRequest(entry, event)),
         options,
         resolve: (data) => resolve(data as A[K]['result']),
         reject,
@@ -306,7 +317,12 @@ export class StreamerClient<A extends ActionMap<A> = AnyActions> {
    * }
    */
   subscribe<Result = unknown>(requestId: string, options: SubscribeOptions = {}): Subscription<Result> {
-    const channel = new SubscriptionChannel<Result>(requestId, options, (c) => this.unsubscribeChannel(c as SubscriptionChannel<unknown>));
+    const channel = new SubscriptionChannel<Result>(
+      requestId,
+      options,
+      (c) => this.unsubscribeChannel(c as SubscriptionChannel<unknown>),
+      () => this.resume(requestId),
+    );
     const refusal = this.refusalFor(undefined);
     if (refusal !== null) {
       channel.fail(refusal);
@@ -315,8 +331,8 @@ export class StreamerClient<A extends ActionMap<A> = AnyActions> {
     let channels = this.subscriptions.get(requestId);
     if (channels === undefined) this.subscriptions.set(requestId, (channels = new Set()));
     channels.add(channel as SubscriptionChannel<unknown>);
-    // While not connected, the next open subscribes every channel (handleOpen); queuing one here too sent it twice.
-    if (this.state === 'open') this.sendSubscribe(requestId, channel as SubscriptionChannel<unknown>);
+    // While not connected, the next open resumes every channel (handleOpen); resume sends nothing until then.
+    this.resume(requestId);
     return channel;
   }
 
@@ -390,16 +406,70 @@ export class StreamerClient<A extends ActionMap<A> = AnyActions> {
     }
   }
 
-  private sendSubscribe(requestId: string, channel: SubscriptionChannel<unknown>): void {
-    this.call('subscribe', { requestId }, 'subscribed', true).then(
-      () => channel.confirm(),
+  /**
+   * Subscribes this connection to a request with `afterSeq`: the server
+   * replays what the request's followers here (the awaiting `request` call,
+   * the subscriptions) have not seen, then `subscribed`, then live updates.
+   * Used on every (re)connect, for a new subscription, and whenever a gap in
+   * `seq` shows a message was missed. One replay per request at a time; a gap
+   * found meanwhile asks for one more once it is over.
+   */
+  private resume(requestId: string): void {
+    const running = this.resuming.get(requestId);
+    if (running !== undefined) {
+      running.followUp = true;
+      return;
+    }
+    // Not connected: the next open resumes every request and subscription.
+    if (this.state !== 'open') return;
+    const entry = this.requestsByRequestId.get(requestId);
+    const channels = this.subscriptions.get(requestId) ?? new Set<SubscriptionChannel<unknown>>();
+    const sequences = [...(entry !== undefined && !entry.abandoned ? [entry.sequence] : []), ...[...channels].map((c) => c.sequence)];
+    if (sequences.length === 0) return;
+    const afterSeq = Math.min(...sequences.map((sequence) => sequence.afterSeq));
+    const attempt = { followUp: false };
+    this.resuming.set(requestId, attempt);
+    const done = (): boolean => {
+      if (this.resuming.get(requestId) !== attempt) return false;
+      this.resuming.delete(requestId);
+      return true;
+    };
+    this.call('subscribe', { requestId, afterSeq }, 'subscribed', true).then(
+      () => {
+        if (!done()) return;
+        for (const channel of this.subscriptions.get(requestId) ?? []) channel.confirm();
+        const waiting = [this.requestsByRequestId.get(requestId)?.sequence, ...[...(this.subscriptions.get(requestId) ?? [])].map((c) => c.sequence)];
+        // A gap found while this replay ran and not filled by it: ask once more.
+        if (attempt.followUp && waiting.some((sequence) => sequence?.waiting === true)) {
+          this.resume(requestId);
+          return;
+        }
+        // The replay is over: what is still missing is not in the log any more.
+        this.requestsByRequestId.get(requestId)?.sequence.settle();
+        for (const channel of [...(this.subscriptions.get(requestId) ?? [])]) channel.sequence.settle();
+        this.dropEndedChannels(requestId);
+      },
       (error: StreamerError) => {
-        // Lost with the socket: the next open subscribes again (a closed client fails the channel itself).
+        done();
+        // Lost with the socket: the next open resumes (a closed client fails everything itself).
         if (error.code === 'DISCONNECTED') return;
-        this.subscriptions.get(requestId)?.delete(channel);
-        channel.fail(error);
+        for (const channel of this.subscriptions.get(requestId) ?? []) channel.fail(error);
+        this.subscriptions.delete(requestId);
+        const waiting = this.requestsByRequestId.get(requestId);
+        if (waiting !== undefined && this.requests.get(waiting.id) === waiting && !waiting.abandoned) {
+          waiting.dispose();
+          this.forget(waiting);
+          waiting.reject(error);
+        }
       },
     );
+  }
+
+  private dropEndedChannels(requestId: string): void {
+    const channels = this.subscriptions.get(requestId);
+    if (channels === undefined) return;
+    for (const channel of channels) if (channel.isEnded) channels.delete(channel);
+    if (channels.size === 0) this.subscriptions.delete(requestId);
   }
 
   private async unsubscribeChannel(channel: SubscriptionChannel<unknown>): Promise<void> {
@@ -414,12 +484,8 @@ export class StreamerClient<A extends ActionMap<A> = AnyActions> {
 
   private handleOpen(): void {
     // Resume first, so nothing the server sends for running requests is missed.
-    for (const [requestId, entry] of this.requestsByRequestId) {
-      if (!entry.abandoned) this.resubscribeRequest(requestId, entry);
-    }
-    for (const [requestId, channels] of this.subscriptions) {
-      for (const channel of channels) this.sendSubscribe(requestId, channel);
-    }
+    this.resuming.clear();
+    for (const requestId of new Set([...this.requestsByRequestId.keys(), ...this.subscriptions.keys()])) this.resume(requestId);
     const queued = this.outbox;
     this.outbox = [];
     for (const outgoing of queued) this.transmit(outgoing);
@@ -427,27 +493,25 @@ export class StreamerClient<A extends ActionMap<A> = AnyActions> {
     invokeListener(this.options.onConnect);
   }
 
-  private resubscribeRequest(requestId: string, entry: PendingRequest): void {
-    this.call('subscribe', { requestId }, 'subscribed', true).catch((error: StreamerError) => {
-      if (error.code === 'DISCONNECTED') return; // Lost again: the next open resubscribes.
-      if (this.requests.get(entry.id) !== entry) return;
-      entry.dispose();
-      this.forget(entry);
-      entry.reject(error);
-    });
-  }
-
   /** A socket closed: settle what cannot survive it, keep what a resubscribe will resume. */
   private handleSocketLost(): void {
+    this.resuming.clear();
+    const resendRequests: OutgoingFrame[] = [];
     for (const entry of [...this.requests.values()]) {
       if (!entry.sent) continue; // Still queued: goes out on the next connection.
       if (entry.abandoned) {
         this.forget(entry);
         continue;
       }
+      if (entry.requestId === undefined && (entry.options.resendOnReconnect ?? true)) {
+        // Sent but not acknowledged: the server may or may not have it. Sent again with the same
+        // idempotency key, it answers with the request it already started, if it did.
+        entry.sent = false;
+        resendRequests.push({ id: entry.id, frame: entry.frame, onSent: () => (entry.sent = true) });
+        continue;
+      }
       if (entry.requestId === undefined) {
-        // Sent but not acknowledged: the server may or may not have it, and a
-        // sync result is never stored. Only the caller can decide to retry.
+        // Sent but not acknowledged, and the caller asked not to resend: only it can decide to retry.
         entry.dispose();
         this.forget(entry);
         entry.reject(
@@ -470,7 +534,7 @@ export class StreamerClient<A extends ActionMap<A> = AnyActions> {
         resend.push({ id, frame: control.frame });
       }
     }
-    this.outbox = [...resend, ...this.outbox];
+    this.outbox = [...resend, ...resendRequests, ...this.outbox];
   }
 
   private handleFatal(error: StreamerError): void {
@@ -506,7 +570,9 @@ export class StreamerClient<A extends ActionMap<A> = AnyActions> {
       return;
     }
     const control = this.controls.get(message.id);
-    if (control !== undefined) {
+    // A replay (`subscribe` with `afterSeq`) carries the subscribe's id: it is about the request, not the call's reply.
+    const aboutRequest = (message.type === 'progress' || message.type === 'result' || message.type === 'error') && typeof message.requestId === 'string';
+    if (control !== undefined && !aboutRequest) {
       this.controls.delete(message.id);
       if (message.type === 'error') control.reject(errorFrom(message));
       else if (message.type === control.expect) control.resolve(message);
@@ -518,11 +584,8 @@ export class StreamerClient<A extends ActionMap<A> = AnyActions> {
     const entry = this.requests.get(message.id) ?? (requestId === undefined ? undefined : this.requestsByRequestId.get(requestId));
     if (entry !== undefined) this.updateRequest(entry, message, requestId);
     if (requestId !== undefined && message.type !== 'ack') {
-      for (const channel of this.subscriptions.get(requestId) ?? []) {
-        channel.deliver(message);
-        if (channel.isEnded) this.subscriptions.get(requestId)?.delete(channel);
-      }
-      if (message.type !== 'progress') this.subscriptions.delete(requestId);
+      for (const channel of [...(this.subscriptions.get(requestId) ?? [])]) channel.deliver(message);
+      this.dropEndedChannels(requestId);
     }
   }
 
@@ -542,13 +605,20 @@ export class StreamerClient<A extends ActionMap<A> = AnyActions> {
       if (message.type === 'result' || message.type === 'error') this.forget(entry);
       return;
     }
+    if (message.type === 'ack') return;
+    if (message.requestId === undefined) {
+      // Sync: the one final message, nothing to order.
+      this.settleRequest(entry, message);
+      return;
+    }
+    if (entry.sequence.offer(message)) this.resume(message.requestId);
+  }
+
+  /** The request's next event, in order. */
+  private settleRequest(entry: PendingRequest, message: RequestEvent): void {
+    if (this.requests.get(entry.id) !== entry || entry.abandoned) return;
     switch (message.type) {
-      case 'ack':
-        return;
       case 'progress':
-        if (!isNewProgress(message, entry.lastProgress, entry.lastMessage)) return;
-        entry.lastProgress = message.progress;
-        entry.lastMessage = message.message;
         invokeListener(entry.options.onProgress, message as ProgressMessage);
         return;
       case 'result':
@@ -587,6 +657,14 @@ function frameTooLarge(frame: string): StreamerError | null {
   return new StreamerError('PAYLOAD_TOO_LARGE', `The request message is ${bytes} bytes; the limit is ${MAX_MESSAGE_BYTES}`, {
     details: { sizeBytes: bytes, limitBytes: MAX_MESSAGE_BYTES },
   });
+}
+
+/** A fresh idempotency key: a random UUID where the platform has one (browsers, Node ≥ 19). */
+function randomKey(): string {
+  const crypto = (globalThis as { crypto?: { randomUUID?: () => string; getRandomValues?: (a: Uint8Array) => Uint8Array } }).crypto;
+  if (crypto?.randomUUID !== undefined) return crypto.randomUUID();
+  const bytes = crypto?.getRandomValues !== undefined ? crypto.getRandomValues(new Uint8Array(16)) : Uint8Array.from({ length: 16 }, () => Math.floor(Math.random() * 256));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 function randomSuffix(): string {

@@ -5,6 +5,7 @@
 import type { ErrorMessage, ProgressMessage, ResultMessage } from '../functions/core/protocol/messages';
 import { StreamerError } from './errors';
 import { invokeListener } from './listener';
+import { ProgressSequence } from './progress-sequence';
 
 /**
  * What a subscription yields: progress updates, then exactly one final
@@ -24,8 +25,14 @@ export type SubscriptionEvent = ProgressMessage | ResultMessage | ErrorMessage;
  * client.subscribe(requestId, { onProgress: (p) => bar.update(p.progress) });
  */
 export interface SubscribeOptions {
-  /** Called for each progress update, never with a lower fraction than before. */
+  /** Called for each progress update, in `seq` order, never with a lower fraction than before. */
   readonly onProgress?: (progress: ProgressMessage) => void;
+  /**
+   * Replay the logged progress after this `seq` first (default 0: every
+   * logged message, so a progress log rebuilt after a page reload is
+   * complete). The server keeps the latest 1,000 messages of a request.
+   */
+  readonly afterSeq?: number;
 }
 
 /**
@@ -64,14 +71,17 @@ export class SubscriptionChannel<Result = unknown> implements Subscription<Resul
   private readonly waiting: Array<{ resolve: (r: IteratorResult<SubscriptionEvent>) => void; reject: (e: unknown) => void }> = [];
   private ended = false;
   private failure: StreamerError | null = null;
-  private lastProgress = -1;
-  private lastMessage: string | undefined;
+  /** Orders this subscription's messages by `seq`; the client replays what it misses. */
+  readonly sequence: ProgressSequence;
 
   constructor(
     readonly requestId: string,
     private readonly options: SubscribeOptions,
     private readonly onUnsubscribe: (channel: SubscriptionChannel<Result>) => Promise<void>,
+    /** Messages are missing: the client asks the server for a replay. */
+    private readonly onGap: () => void = () => {},
   ) {
+    this.sequence = new ProgressSequence((event) => this.emit(event), options.afterSeq ?? 0);
     this.ready = new Promise<void>((resolve, reject) => {
       this.resolveReady = resolve;
       this.rejectReady = reject;
@@ -93,13 +103,15 @@ export class SubscriptionChannel<Result = unknown> implements Subscription<Resul
     this.resolveReady();
   }
 
-  /** A progress or final message for this request; duplicates (e.g. after a resubscribe) are dropped. */
+  /** A progress or final message for this request; duplicates (e.g. after a resubscribe) are dropped, the rest ordered by `seq`. */
   deliver(event: SubscriptionEvent): void {
     if (this.ended) return;
+    if (this.sequence.offer(event)) this.onGap();
+  }
+
+  private emit(event: SubscriptionEvent): void {
+    if (this.ended) return;
     if (event.type === 'progress') {
-      if (!isNewProgress(event, this.lastProgress, this.lastMessage)) return;
-      this.lastProgress = event.progress;
-      this.lastMessage = event.message;
       invokeListener(this.options.onProgress, event);
       this.push(event);
       return;
@@ -162,16 +174,4 @@ export class SubscriptionChannel<Result = unknown> implements Subscription<Resul
       else waiter.resolve({ value: undefined, done: true });
     }
   }
-}
-
-/**
- * Whether a progress update is new: the protocol never lowers progress, so a
- * lower fraction, or the same fraction with the same message, is a duplicate
- * (the same update reaching us as originator and as subscriber, or again
- * after a resubscribe).
- */
-export function isNewProgress(event: ProgressMessage, lastProgress: number, lastMessage: string | undefined): boolean {
-  if (typeof event.progress !== 'number' || Number.isNaN(event.progress)) return false;
-  if (event.progress < lastProgress) return false;
-  return !(event.progress === lastProgress && event.message === lastMessage);
 }

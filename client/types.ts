@@ -200,4 +200,23 @@ export interface RequestOptions {
   readonly signal?: AbortSignal;
   /** Rejects with `TIMEOUT` (and cancels on the server) when no result came in time. */
   readonly timeoutMs?: number;
+  /**
+   * The request's idempotency key (at most 128 characters, no control
+   * characters): the same key from the same user and tenant, within the
+   * request TTL, gets the request it started instead of a new one (its
+   * `requestId`, its progress so far, then the rest). Use one key per
+   * logical operation (an order id, a form submission) to make retries from
+   * anywhere (another tab, a process restart) safe. Default: a random key
+   * per call, which makes the client's own resend after a drop safe. Sync
+   * handlers store nothing, so for them a repeated key runs them again.
+   */
+  readonly idempotencyKey?: string;
+  /**
+   * When the connection drops after the request was sent but before its
+   * `ack`, send it again (with the same idempotency key) on the next
+   * connection: default true. An async request then runs once; a sync
+   * handler may run again. False rejects with a retryable `DISCONNECTED`
+   * instead.
+   */
+  readonly resendOnReconnect?: boolean;
 }

@@ -28,6 +28,8 @@ import { DynamoConnectionStore } from '../../functions/core/stores/connection-st
 import { DynamoRateLimitStore } from '../../functions/core/stores/rate-limit-store';
 import { DynamoRequestStore } from '../../functions/core/stores/request-store';
 import { DynamoSubscriptionStore } from '../../functions/core/stores/subscription-store';
+import { DynamoIdempotencyStore } from '../../functions/core/stores/idempotency-store';
+import { DynamoProgressLogStore } from '../../functions/core/stores/progress-log-store';
 import { mintDevToken } from '../../local/dev-token';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../../local/dynamodb-local';
 import { ensureTables, type LocalTable } from '../../local/tables';
@@ -90,6 +92,8 @@ export async function startCostHarness(): Promise<CostHarness> {
       [ENV.requestsTable]: nameOf('requests'),
       [ENV.subscriptionsTable]: nameOf('subscriptions'),
       [ENV.rateLimitsTable]: nameOf('rate-limits'),
+      [ENV.idempotencyKeysTable]: nameOf('idempotency-keys'),
+      [ENV.progressLogTable]: nameOf('progress-log'),
       [ENV.managementEndpoint]: 'https://example.execute-api.us-east-1.amazonaws.com/prod',
       [ENV.workerFunction]: 'streamer-processor',
     });
@@ -101,6 +105,8 @@ export async function startCostHarness(): Promise<CostHarness> {
       connections: new CachedConnectionStore(new DynamoConnectionStore(doc, settings.tables.connections)),
       requests: new DynamoRequestStore(doc, settings.tables.requests),
       subscriptions: new DynamoSubscriptionStore(doc, settings.tables.subscriptions),
+      idempotency: new DynamoIdempotencyStore(doc, settings.tables.idempotencyKeys),
+      progressLog: new DynamoProgressLogStore(doc, settings.tables.progressLog),
       notifier,
       dispatcher,
       verifier: new TokenVerifier({ kind: 'secret', secret: SECRET }),
@@ -143,7 +149,8 @@ export async function startCostHarness(): Promise<CostHarness> {
         const routed = await timed(() =>
           routeMessage(deps, {
             connectionId,
-            body: JSON.stringify({ id: clientId, action: PROGRESS_JOB.name, payload: { reports, gapMs } }),
+            // As the client SDK sends every request: with an idempotency key (claimed with one conditional put).
+            body: JSON.stringify({ id: clientId, action: PROGRESS_JOB.name, payload: { reports, gapMs }, idempotencyKey: `cost-key-${sequence}` }),
             remainingTimeMs: 30_000,
           }),
         );

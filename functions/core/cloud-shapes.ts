@@ -28,7 +28,7 @@ export interface GlobalIndexShape {
 
 export interface TableShape {
   /** Logical name: Pulumi derives the physical name from it, the local runtime prefixes it. */
-  readonly logicalName: 'connections' | 'requests' | 'subscriptions' | 'rate-limits';
+  readonly logicalName: 'connections' | 'requests' | 'subscriptions' | 'rate-limits' | 'idempotency-keys' | 'progress-log';
   readonly partitionKey: KeyAttribute;
   readonly sortKey?: KeyAttribute;
   readonly globalIndexes: readonly GlobalIndexShape[];
@@ -98,11 +98,39 @@ export const RATE_LIMITS_TABLE: TableShape = {
   ttlAttribute: 'ttl',
 };
 
+/**
+ * One item per idempotency key a client sent with an async request: the key
+ * is `idempotencyRecordKey(tenant, user, key)` (`identity-key.ts`), so keys of
+ * different users or tenants never meet. Written with a conditional put
+ * before the request, expiring with it.
+ */
+export const IDEMPOTENCY_KEYS_TABLE: TableShape = {
+  logicalName: 'idempotency-keys',
+  partitionKey: { name: 'idempotency_key', type: 'S' },
+  globalIndexes: [],
+  ttlAttribute: 'ttl',
+};
+
+/**
+ * Each request's progress messages by sequence number, for `subscribe` with
+ * `afterSeq` to replay what a client missed. Bounded per request
+ * (`PROGRESS_LOG_LIMITS`), expiring with the request.
+ */
+export const PROGRESS_LOG_TABLE: TableShape = {
+  logicalName: 'progress-log',
+  partitionKey: { name: 'request_id', type: 'S' },
+  sortKey: { name: 'seq', type: 'N' },
+  globalIndexes: [],
+  ttlAttribute: 'ttl',
+};
+
 export const ALL_TABLES: readonly TableShape[] = [
   CONNECTIONS_TABLE,
   REQUESTS_TABLE,
   SUBSCRIPTIONS_TABLE,
   RATE_LIMITS_TABLE,
+  IDEMPOTENCY_KEYS_TABLE,
+  PROGRESS_LOG_TABLE,
 ];
 
 /**

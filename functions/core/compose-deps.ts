@@ -27,6 +27,8 @@ import { ENV } from './env-names';
 import { declaredEnv, hasCapability, tablesOf, type CapabilityKind, type FunctionName, type TableName } from './function-declarations';
 import { CachedConnectionStore } from './stores/cached-connection-store';
 import { DynamoConnectionStore } from './stores/connection-store';
+import { DynamoIdempotencyStore } from './stores/idempotency-store';
+import { DynamoProgressLogStore } from './stores/progress-log-store';
 import { DynamoRequestStore } from './stores/request-store';
 import { DynamoSubscriptionStore } from './stores/subscription-store';
 import { METRICS } from './metric-names';
@@ -98,6 +100,9 @@ export function composeDeps(options: ComposeOptions): StreamerDeps {
     connections,
     requests: part(tables.has('requests'), 'the requests table', () => new DynamoRequestStore(db!, settings.tables.requests)),
     subscriptions,
+    idempotency: part(tables.has('idempotency-keys'), 'the idempotency-keys table', () =>
+      new DynamoIdempotencyStore(db!, settings.tables.idempotencyKeys)),
+    progressLog: part(tables.has('progress-log'), 'the progress-log table', () => new DynamoProgressLogStore(db!, settings.tables.progressLog)),
     notifier,
     dispatcher,
     verifier: part(declares('tokenKey'), 'the token key', () => new TokenVerifier(readAuthSettings(env))),

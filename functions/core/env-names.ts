@@ -8,6 +8,8 @@ export const ENV = {
   requestsTable: 'STREAMER_REQUESTS_TABLE',
   subscriptionsTable: 'STREAMER_SUBSCRIPTIONS_TABLE',
   rateLimitsTable: 'STREAMER_RATE_LIMITS_TABLE',
+  idempotencyKeysTable: 'STREAMER_IDEMPOTENCY_KEYS_TABLE',
+  progressLogTable: 'STREAMER_PROGRESS_LOG_TABLE',
   /** `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}` on AWS. */
   managementEndpoint: 'STREAMER_MANAGEMENT_ENDPOINT',
   /** Function the stream consumer invokes asynchronously to run a claimed request (defaults to itself). */

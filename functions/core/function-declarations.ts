@@ -99,6 +99,8 @@ export const TABLE_ENV: Readonly<Record<TableName, string>> = {
   requests: ENV.requestsTable,
   subscriptions: ENV.subscriptionsTable,
   'rate-limits': ENV.rateLimitsTable,
+  'idempotency-keys': ENV.idempotencyKeysTable,
+  'progress-log': ENV.progressLogTable,
 };
 
 /** Token settings: the key source (exactly one is set), the optional checks and the longest lifetime. */
@@ -176,6 +178,10 @@ export const FUNCTION_DECLARATIONS = {
       table('requests', 'Requests', ['PutItem', 'GetItem', 'UpdateItem']),
       table('subscriptions', 'Subscriptions', ['PutItem', 'DeleteItem', 'UpdateItem', 'BatchWriteItem'], { by_connection: ['Query'] }),
       table('rate-limits', 'RateLimits', ['UpdateItem']),
+      // An idempotency key is claimed with a conditional put; a repeated key reads which request it started.
+      table('idempotency-keys', 'IdempotencyKeys', ['PutItem', 'GetItem']),
+      // `subscribe` with `afterSeq` replays the progress a client missed.
+      table('progress-log', 'ProgressLogReplay', ['Query']),
       { kind: 'managementApi', methods: ['POST'] },
     ],
     settings: ['syncThresholdMs', 'maxRetries', 'requestTtlDays', 'queueLeaseMs', 'rateLimits'],
@@ -192,6 +198,8 @@ export const FUNCTION_DECLARATIONS = {
       table('requests', 'Requests', ['GetItem', 'UpdateItem'], { by_lease: ['Query'] }),
       table('connections', 'Connections', ['DeleteItem'], { by_user: ['Query'], by_tenant: ['Query'] }),
       table('subscriptions', 'Subscribers', ['Query', 'UpdateItem', 'BatchWriteItem'], { by_connection: ['Query'] }),
+      // Every progress message is logged (put; the oldest beyond the bound deleted); a new run reads the last seq.
+      table('progress-log', 'ProgressLog', ['PutItem', 'DeleteItem', 'Query']),
       { kind: 'managementApi', methods: ['POST'] },
     ],
     settings: ['maxRetries', 'requestTtlDays', 'leaseMs', 'queueLeaseMs', 'cancelPollMs'],

@@ -61,3 +61,16 @@ export function tenantUserKey(tenantId: string, userId: string): string {
 export function tenantKey(tenantId: string): string {
   return joinKeyParts(tenantId);
 }
+
+/**
+ * The key of a client's idempotency key in the idempotency-keys table:
+ * scoped to the user in the tenant, so the same key sent by another user or
+ * tenant is another key. At most 256 + 256 + 128 characters, each at most
+ * three bytes once escaped: within DynamoDB's 2048-byte partition key.
+ *
+ * @example
+ * idempotencyRecordKey('acme', 'alice', 'order-42'); // 'acme#alice#order-42'
+ */
+export function idempotencyRecordKey(tenantId: string, userId: string, key: string): string {
+  return joinKeyParts(tenantId, userId, key);
+}

@@ -47,6 +47,8 @@ export interface RuntimeSettings {
     readonly requests: string;
     readonly subscriptions: string;
     readonly rateLimits: string | undefined;
+    readonly idempotencyKeys: string;
+    readonly progressLog: string;
   };
   readonly managementEndpoint: string;
   readonly workerFunction: string | undefined;
@@ -159,6 +161,8 @@ export function readRuntimeSettings(env: Env = process.env, declared?: DeclaredV
   setting(tables, 'requests', [ENV.requestsTable], declared, () => required(read, ENV.requestsTable));
   setting(tables, 'subscriptions', [ENV.subscriptionsTable], declared, () => required(read, ENV.subscriptionsTable));
   setting(tables, 'rateLimits', [ENV.rateLimitsTable], declared, () => read(ENV.rateLimitsTable)?.trim() || undefined);
+  setting(tables, 'idempotencyKeys', [ENV.idempotencyKeysTable], declared, () => required(read, ENV.idempotencyKeysTable));
+  setting(tables, 'progressLog', [ENV.progressLogTable], declared, () => required(read, ENV.progressLogTable));
   const settings = { tables };
   setting(settings, 'managementEndpoint', [ENV.managementEndpoint], declared, () => required(read, ENV.managementEndpoint));
   setting(settings, 'workerFunction', [ENV.workerFunction], declared, () => read(ENV.workerFunction)?.trim() || env.AWS_LAMBDA_FUNCTION_NAME || undefined);

@@ -10,6 +10,7 @@ export interface ClientFrame {
   readonly id: string;
   readonly action: string;
   readonly payload: Record<string, unknown>;
+  readonly idempotencyKey?: string;
 }
 
 export interface ReceivedFrame {

@@ -294,7 +294,7 @@ describe('status and subscribe', () => {
     const subscription = client.subscribe('r-early');
     await expect(subscription.result).resolves.toEqual({ done: true });
     await client.status('r-early').catch(() => undefined); // a round trip: any second subscribe has arrived by now
-    expect(server.framesOf('subscribe').map((f) => f.payload)).toEqual([{ requestId: 'r-early' }]);
+    expect(server.framesOf('subscribe').map((f) => f.payload)).toEqual([{ requestId: 'r-early', afterSeq: 0 }]);
   });
 
   test('a refused subscription rejects ready and makes the iterator throw', async () => {
@@ -303,6 +303,90 @@ describe('status and subscribe', () => {
     const subscription = client.subscribe('r-other-tenant');
     expect((await caught(subscription.ready)).code).toBe('NOT_FOUND');
     await expect(subscription[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
+
+describe('idempotency keys and progress sequence numbers', () => {
+  test('sends the caller\'s idempotency key, and a fresh key per call otherwise', async () => {
+    server.onFrame((frame, socket) => server.send(socket, { id: frame.id, type: 'result', success: true, data: null }));
+    const client = connect();
+    await client.request('echo', {}, { idempotencyKey: 'order-42' });
+    await client.request('echo', {});
+    await client.request('echo', {});
+    const keys = server.framesOf('echo').map((f) => f.idempotencyKey);
+    expect(keys[0]).toBe('order-42');
+    expect(new Set(keys).size).toBe(3);
+  });
+
+  /** Messages of one request, scripted by what they add to `{ id, requestId }`. */
+  type Scripted = Record<string, unknown>;
+  const progressMsg = (seq: number, message: string): Scripted => ({ type: 'progress', progress: seq / 10, message, seq });
+
+  /** The request gets an ack and `onRequest`; a (re)subscribe gets `onSubscribe` (the replay, `subscribed`, …). */
+  function scriptReport(onRequest: Scripted[], onSubscribe: Scripted[]): void {
+    server.onFrame((frame, socket) => {
+      if (frame.action === 'generate_report') {
+        const requestId = ackEverything(frame, socket);
+        for (const message of onRequest) server.send(socket, { id: frame.id, requestId, ...message });
+      } else if (frame.action === 'subscribe') {
+        for (const message of onSubscribe) server.send(socket, { id: frame.id, requestId: frame.payload.requestId, ...message });
+      }
+    });
+  }
+  const subscribed: Scripted = { type: 'subscribed' };
+  const result = (data: unknown, lastSeq: number): Scripted => ({ type: 'result', success: true, data, lastSeq });
+
+  async function progressMessagesOf(request: (client: StreamerClient, seen: string[]) => Promise<unknown>): Promise<{ outcome: unknown; seen: string[] }> {
+    const client = connect();
+    const seen: string[] = [];
+    const outcome = await request(client, seen);
+    return { outcome, seen };
+  }
+  const runReport = (client: StreamerClient, seen: string[]) => client.request('generate_report', { rows: 1 }, { onProgress: (p) => seen.push(p.message ?? '') });
+
+  test('holds progress that comes after a gap, asks for a replay after the last seq it saw, and delivers in order', async () => {
+    scriptReport([progressMsg(1, 'one'), progressMsg(3, 'three')], [progressMsg(2, 'two'), progressMsg(3, 'three'), subscribed, result('done', 3)]);
+    await expect(progressMessagesOf(runReport)).resolves.toEqual({ outcome: 'done', seen: ['one', 'two', 'three'] });
+    expect(server.framesOf('subscribe').map((f) => f.payload)).toEqual([{ requestId: expect.stringMatching(/^r-c-/), afterSeq: 1 }]);
+  });
+
+  test('holds a final message whose lastSeq is ahead until the missing progress is replayed', async () => {
+    scriptReport([result('early result', 2)], [progressMsg(1, 'a'), progressMsg(2, 'b'), subscribed]);
+    await expect(progressMessagesOf(runReport)).resolves.toEqual({ outcome: 'early result', seen: ['a', 'b'] });
+  });
+
+  test('delivers what it holds once a replay ends without the missing messages (dropped by the log bound)', async () => {
+    scriptReport([progressMsg(7, 'late')], [subscribed, result('ok', 7)]);
+    await expect(progressMessagesOf(runReport)).resolves.toEqual({ outcome: 'ok', seen: ['late'] });
+  });
+
+  test('resumes after a reconnect from the last seq seen and drops replayed duplicates', async () => {
+    scriptReport([progressMsg(1, 'one'), progressMsg(2, 'two')], [progressMsg(2, 'two'), progressMsg(3, 'three'), subscribed, result('resumed', 3)]);
+    const { outcome, seen } = await progressMessagesOf(async (client, seen) => {
+      const pending = runReport(client, seen);
+      await withTimeout(waitUntil(() => seen.length === 2), 2000, 'progress');
+      server.dropAll();
+      return pending;
+    });
+    expect(outcome).toBe('resumed');
+    expect(seen).toEqual(['one', 'two', 'three']);
+    expect(server.framesOf('subscribe').map((f) => f.payload.afterSeq)).toEqual([2]);
+  });
+
+  test('a subscription asks for the whole logged history by default and delivers it before live updates', async () => {
+    server.onFrame((frame, socket) => {
+      const requestId = frame.payload.requestId as string;
+      server.send(socket, { id: frame.id, type: 'progress', requestId, progress: 0.1, message: 'old', seq: 1 });
+      server.send(socket, { id: frame.id, type: 'subscribed', requestId });
+      server.send(socket, { id: 'live', type: 'progress', requestId, progress: 0.5, message: 'new', seq: 2 });
+      server.send(socket, { id: 'live', type: 'result', requestId, success: true, data: 'seen', lastSeq: 2 });
+    });
+    const client = connect();
+    const seen: string[] = [];
+    const subscription = client.subscribe('r-history', { onProgress: (p) => seen.push(p.message ?? '') });
+    await expect(subscription.result).resolves.toBe('seen');
+    expect(seen).toEqual(['old', 'new']);
+    expect(server.framesOf('subscribe')[0]!.payload).toEqual({ requestId: 'r-history', afterSeq: 0 });
   });
 });
 
@@ -328,7 +412,8 @@ describe('connection management', () => {
     server.dropAll();
     await expect(pending).resolves.toEqual({ summary: 'survived' });
     expect(progress).toEqual(['before the drop', 'after the drop']);
-    expect(server.framesOf('subscribe').map((f) => f.payload)).toEqual([{ requestId }]);
+    // The server's progress is unnumbered here (a v1 server): the resume asks for everything after 0.
+    expect(server.framesOf('subscribe').map((f) => f.payload)).toEqual([{ requestId, afterSeq: 0 }]);
     expect(server.sockets).toHaveLength(2);
     expect(connects).toBe(2);
     expect(disconnects).toHaveLength(1);
@@ -366,7 +451,7 @@ describe('connection management', () => {
     await withTimeout(waitUntil(() => progress.length === 1), 2000, 'progress');
     server.dropAll();
     await expect(subscription.result).resolves.toBe('after reconnect');
-    expect(server.framesOf('subscribe').map((f) => f.payload)).toEqual([{ requestId: 'r-watched' }, { requestId: 'r-watched' }]);
+    expect(server.framesOf('subscribe').map((f) => f.payload)).toEqual([{ requestId: 'r-watched', afterSeq: 0 }, { requestId: 'r-watched', afterSeq: 0 }]);
   });
 
   test('reconnect attempts back off and the token provider is asked again for each one', async () => {
@@ -421,9 +506,27 @@ describe('connection management', () => {
     expect(error).toMatchObject({ code: 'DISCONNECTED', retryable: true });
   });
 
-  test('a request sent but not acknowledged when the connection drops rejects with a retryable DISCONNECTED', async () => {
+  test('a request sent but not acknowledged when the connection drops is sent again, with the same id and idempotency key', async () => {
+    server.onFrame((frame, socket) => {
+      // The first copy is swallowed by the drop; the second is answered.
+      if (server.framesOf('generate_report').length === 1) return;
+      const requestId = ackEverything(frame, socket);
+      server.send(socket, { id: frame.id, type: 'result', requestId, success: true, data: 'once', lastSeq: 0 });
+    });
     const client = connect();
     const pending = client.request('generate_report', { rows: 1 });
+    await server.waitForFrame((f) => f.action === 'generate_report');
+    server.dropAll();
+    await expect(pending).resolves.toBe('once');
+    const [first, second] = server.frames.filter((f) => f.frame.action === 'generate_report');
+    expect([first!.connection, second!.connection]).toEqual([0, 1]);
+    expect(second!.frame).toEqual(first!.frame);
+    expect(first!.frame.idempotencyKey).toMatch(/^[0-9a-f-]{32,36}$/);
+  });
+
+  test('with resendOnReconnect: false, a request not acknowledged when the connection drops rejects with a retryable DISCONNECTED', async () => {
+    const client = connect();
+    const pending = client.request('generate_report', { rows: 1 }, { resendOnReconnect: false });
     await server.waitForFrame((f) => f.action === 'generate_report');
     server.dropAll();
     expect(await caught(pending)).toMatchObject({ code: 'DISCONNECTED', retryable: true });

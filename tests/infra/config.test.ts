@@ -19,6 +19,8 @@ function functionsEnv(variable: string, value: string): Record<string, string> {
     [ENV.connectionsTable]: 'connections',
     [ENV.requestsTable]: 'requests',
     [ENV.subscriptionsTable]: 'subscriptions',
+    [ENV.idempotencyKeysTable]: 'idempotency-keys',
+    [ENV.progressLogTable]: 'progress-log',
     [ENV.managementEndpoint]: 'https://api.example/live',
     [variable]: value,
   };

@@ -311,6 +311,8 @@ describe('IAM', () => {
   const requests = tableArn('requests');
   const subscriptions = tableArn('subscriptions');
   const rateLimits = tableArn('rate-limits');
+  const idempotencyKeys = tableArn('idempotency-keys');
+  const progressLog = tableArn('progress-log');
   const post = `execute-api:ManageConnections ${EXECUTION_ARN}/live/POST/@connections/*`;
 
   it('lets connect only write a connection', () => {
@@ -327,7 +329,7 @@ describe('IAM', () => {
     );
   });
 
-  it('lets the router read connections, create requests, manage subscriptions and rate limits, and post to connections', () => {
+  it('lets the router read connections, create requests, claim idempotency keys, manage subscriptions and rate limits, replay progress and post to connections', () => {
     expect(grantsOf('router')).toEqual(
       [
         `dynamodb:GetItem ${connections}`,
@@ -343,12 +345,15 @@ describe('IAM', () => {
         `dynamodb:BatchWriteItem ${subscriptions}`,
         `dynamodb:Query ${subscriptions}/index/by_connection`,
         `dynamodb:UpdateItem ${rateLimits}`,
+        `dynamodb:PutItem ${idempotencyKeys}`,
+        `dynamodb:GetItem ${idempotencyKeys}`,
+        `dynamodb:Query ${progressLog}`,
         post,
       ].sort(),
     );
   });
 
-  it('lets the processor run requests, read the stream, invoke itself, post progress and dead-letter failed batches', () => {
+  it('lets the processor run requests, read the stream, invoke itself, post and log progress and dead-letter failed batches', () => {
     expect(grantsOf('processor')).toEqual(
       [
         `dynamodb:GetItem ${requests}`,
@@ -361,6 +366,9 @@ describe('IAM', () => {
         `dynamodb:DeleteItem ${connections}`,
         `dynamodb:Query ${connections}/index/by_user`,
         `dynamodb:Query ${connections}/index/by_tenant`,
+        `dynamodb:PutItem ${progressLog}`,
+        `dynamodb:DeleteItem ${progressLog}`,
+        `dynamodb:Query ${progressLog}`,
         `lambda:InvokeFunction ${functionArn('processor')}`,
         post,
         ...['DescribeStream', 'GetRecords', 'GetShardIterator', 'ListStreams'].map((a) => `dynamodb:${a} ${STREAM_ARN}`),

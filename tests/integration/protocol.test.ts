@@ -131,6 +131,37 @@ describe('requests', () => {
     expect(mine.every((m) => m.requestId === mine[0].requestId)).toBe(true);
   });
 
+  it('gives a v1 client that sends neither idempotencyKey nor afterSeq the v1 replies, with the new fields only added', async () => {
+    socket.send({ id: 'old', action: 'generate_report', payload: { rows: 4, stepDelayMs: 250 } });
+    const final = await socket.next<Message & { lastSeq?: number }>((m) => m.id === 'old' && m.type === 'result', 20_000);
+    const mine = (socket.received as Array<Message & { seq?: number; lastSeq?: number }>).filter((m) => m.id === 'old');
+    expect(mine.map((m) => m.type)).toEqual(['ack', ...Array(7).fill('progress'), 'result']);
+    expect(mine[0]).toEqual({ id: 'old', type: 'ack', requestId: final.requestId, status: 'queued' });
+    expect(mine.filter((m) => m.type === 'progress').map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(final).toMatchObject({ success: true, data: { rows: 4 }, lastSeq: 7 });
+    // A v1 subscribe (no afterSeq) replays nothing: subscribed, then the final message.
+    const late = await connect();
+    late.send({ id: 'old-sub', action: 'subscribe', payload: { requestId: final.requestId } });
+    await late.next((m: Message) => m.id === 'old-sub' && m.type === 'result');
+    expect((late.received as Message[]).map((m) => m.type)).toEqual(['subscribed', 'result']);
+    await late.close();
+  });
+
+  it('answers a repeated idempotencyKey with the request it started and refuses a malformed one', async () => {
+    socket.send({ id: 'k1', action: 'generate_report', payload: { rows: 2, stepDelayMs: 0 }, idempotencyKey: 'protocol-key' });
+    const ack = await socket.next<Message>((m) => m.id === 'k1' && m.type === 'ack');
+    await socket.next<Message>((m) => m.id === 'k1' && m.type === 'result');
+    socket.send({ id: 'k2', action: 'generate_report', payload: { rows: 2, stepDelayMs: 0 }, idempotencyKey: 'protocol-key' });
+    await expect(socket.next((m: Message) => m.id === 'k2' && m.type === 'ack')).resolves.toEqual({
+      id: 'k2', type: 'ack', requestId: ack.requestId, status: 'queued', deduplicated: true,
+    });
+    await expect(socket.next((m: Message) => m.id === 'k2' && m.type === 'result')).resolves.toMatchObject({ requestId: ack.requestId, data: { rows: 2 } });
+    socket.send({ id: 'k3', action: 'generate_report', payload: { rows: 2 }, idempotencyKey: { not: 'a string' } });
+    await expect(socket.next((m: Message) => m.id === 'k3')).resolves.toMatchObject({
+      type: 'error', error: { code: 'INVALID_REQUEST', retryable: false, details: { field: 'idempotencyKey' } },
+    });
+  });
+
   it.each([
     [{ id: 'v1', action: 'generate_report', payload: { rows: 'many' } }, 'VALIDATION_ERROR', 'v1'],
     [{ id: 'u1', action: 'make_coffee' }, 'UNKNOWN_ACTION', 'u1'],

@@ -25,6 +25,8 @@ import { tenantUserKey } from '../../functions/core/identity-key';
 import { DynamoConnectionStore } from '../../functions/core/stores/connection-store';
 import { DynamoRequestStore } from '../../functions/core/stores/request-store';
 import { DynamoSubscriptionStore } from '../../functions/core/stores/subscription-store';
+import { DynamoIdempotencyStore } from '../../functions/core/stores/idempotency-store';
+import { DynamoProgressLogStore } from '../../functions/core/stores/progress-log-store';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
 import { ensureTables, localTableName } from '../../local/tables';
 import { ALL_TABLES } from '../../functions/core/cloud-shapes';
@@ -107,7 +109,14 @@ export async function startHarness(handlers: AnyHandler[], overrides: Partial<Ru
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   const table = (name: string) => localTableName(ALL_TABLES.find((t) => t.logicalName === name)!);
   const settings: RuntimeSettings = {
-    tables: { connections: table('connections'), requests: table('requests'), subscriptions: table('subscriptions'), rateLimits: undefined },
+    tables: {
+      connections: table('connections'),
+      requests: table('requests'),
+      subscriptions: table('subscriptions'),
+      rateLimits: undefined,
+      idempotencyKeys: table('idempotency-keys'),
+      progressLog: table('progress-log'),
+    },
     managementEndpoint: 'http://unused',
     workerFunction: 'worker',
     syncThresholdMs: DEFAULTS.syncThresholdMs,
@@ -129,6 +138,8 @@ export async function startHarness(handlers: AnyHandler[], overrides: Partial<Ru
     connections,
     requests: new DynamoRequestStore(doc, settings.tables.requests),
     subscriptions: new DynamoSubscriptionStore(doc, settings.tables.subscriptions),
+    idempotency: new DynamoIdempotencyStore(doc, settings.tables.idempotencyKeys),
+    progressLog: new DynamoProgressLogStore(doc, settings.tables.progressLog),
     notifier,
     dispatcher,
     verifier: new TokenVerifier({ kind: 'secret', secret: 'unused' }),

@@ -58,6 +58,19 @@ describe('client frame parsing', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it('carries an idempotencyKey when one is given, and none for a missing or null one', () => {
+    const parse = (extra: object) => parseClientFrame(JSON.stringify({ id: 'c-1', action: 'generate_report', ...extra }));
+    expect(parse({ idempotencyKey: 'order-42' })).toMatchObject({ ok: true, envelope: { idempotencyKey: 'order-42' } });
+    expect(parse({})).toMatchObject({ ok: true });
+    expect((parse({}) as { envelope: object }).envelope).not.toHaveProperty('idempotencyKey');
+    expect((parse({ idempotencyKey: null }) as { envelope: object }).envelope).not.toHaveProperty('idempotencyKey');
+  });
+
+  it.each([[''], ['  '], [7], [['a']], ['x'.repeat(129)], ['tab\there']])('refuses the idempotencyKey %j with INVALID_REQUEST, keeping the id', (idempotencyKey) => {
+    const parsed = parseClientFrame(JSON.stringify({ id: 'c-2', action: 'generate_report', idempotencyKey }));
+    expect(parsed).toMatchObject({ ok: false, id: 'c-2', error: { code: 'INVALID_REQUEST', details: { field: 'idempotencyKey' } } });
+  });
+
   it('refuses an empty frame', () => {
     expect(refused('').error.code).toBe('INVALID_REQUEST');
     expect(refused(undefined).error.code).toBe('INVALID_REQUEST');

@@ -1,6 +1,7 @@
 import { DYNAMODB_LIMITS } from '../../functions/core/aws-limits';
 import { MAX_IDENTITY_CLAIM_LENGTH } from '../../functions/core/auth/token-claims';
-import { joinKeyParts, tenantKey, tenantUserKey } from '../../functions/core/identity-key';
+import { idempotencyRecordKey, joinKeyParts, tenantKey, tenantUserKey } from '../../functions/core/identity-key';
+import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../../functions/core/protocol/envelope';
 
 /** Parts that look like separators, escapes or nothing at all. */
 const TRICKY = ['', ' ', '#', '##', '%', '%23', '%25', '%2523', ':', '::', 'a', 'a#', '#a', 'a#b', 'a%b', 'a:b', 't', 't#a', 'b', '%#', '#%', '\u00e9', '\u{1F600}'];
@@ -77,5 +78,18 @@ describe('identity keys within DynamoDB', () => {
       const bucket = `user#${tenantUserKey(id, id)}#${Number.MAX_SAFE_INTEGER}`;
       expect(Buffer.byteLength(bucket, 'utf8')).toBeLessThanOrEqual(DYNAMODB_LIMITS.maxPartitionKeyBytes);
     }
+  });
+
+  it('fit a partition key for the longest idempotency key of the longest identity', () => {
+    for (const char of ['%', '#', '\uffff', '\u{1F600}']) {
+      const id = char.repeat(Math.floor(MAX_IDENTITY_CLAIM_LENGTH / char.length));
+      const key = char.repeat(Math.floor(MAX_IDEMPOTENCY_KEY_LENGTH / char.length));
+      expect(Buffer.byteLength(idempotencyRecordKey(id, id, key), 'utf8')).toBeLessThanOrEqual(DYNAMODB_LIMITS.maxPartitionKeyBytes);
+    }
+  });
+
+  it('scope an idempotency key to its tenant and user', () => {
+    expect(idempotencyRecordKey('acme', 'alice', 'k')).toBe('acme#alice#k');
+    expect(idempotencyRecordKey('acme', 'alice#k', 'x')).not.toBe(idempotencyRecordKey('acme', 'alice', 'k#x'));
   });
 });

@@ -41,8 +41,12 @@ function unauthorized(message: string): StreamerError {
   return new StreamerError('UNAUTHORIZED', message);
 }
 
-/** The reason a text claim is refused, or `undefined` when it is fine. The value itself is never echoed. */
-function textProblem(value: string, maxLength: number): string | undefined {
+/**
+ * The reason a text claim (or any client-chosen id) is refused, or
+ * `undefined` when it is fine: blank, too long, or with control characters.
+ * The value itself is never echoed.
+ */
+export function textProblem(value: string, maxLength: number): string | undefined {
   if (value.trim() === '') return 'is blank';
   if (value.length > maxLength) return `is longer than ${maxLength} characters`;
   if (CONTROL_CHARACTERS.test(value)) return 'contains control characters';

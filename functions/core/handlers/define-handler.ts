@@ -76,6 +76,15 @@ export interface HandlerDefinition<Schema extends z.ZodType = z.ZodType, Result 
   readonly maxRetries?: number;
   /** Time budget of one run in milliseconds (default: what the function has left). */
   readonly timeoutMs?: number;
+  /**
+   * Log every progress message so a client that missed some gets them again
+   * (`subscribe` with `afterSeq`; the client SDK does it on every reconnect).
+   * Default true. Each message sent then costs one small DynamoDB write
+   * besides its PostToConnection; false saves that for a chatty handler whose
+   * clients only need the latest state (messages are still numbered, and a
+   * replay brings nothing).
+   */
+  readonly progressLog?: boolean;
   process(ctx: HandlerContext<z.output<Schema>>): Promise<Result | Continuation>;
 }
 

@@ -4,16 +4,18 @@
  * does not exist (`NOT_FOUND`), so ids never leak across tenants.
  */
 import * as z from 'zod';
-import { epochSeconds } from '../clock';
 import { StreamerError } from '../errors';
-import { sameOwner, type Identity } from '../identity';
+import type { Identity } from '../identity';
 import type { BuiltInAction, ClientEnvelope } from '../protocol/envelope';
-import { isTerminalStatus, type RequestView, type ServerMessage } from '../protocol/messages';
+import type { RequestView, ServerMessage } from '../protocol/messages';
 import type { RequestRecord } from '../stores/records';
 import type { StreamerDeps } from './deps';
-import { finalMessageFor, sendFinalToAudience } from './request-audience';
+import { followRequest } from './follow-request';
+import { ownedRequest } from './owned-request';
+import { sendFinalToAudience } from './request-audience';
 
 const requestIdPayload = z.object({ requestId: z.string().min(1).max(128) });
+const afterSeqPayload = z.object({ afterSeq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional() });
 
 function requestIdOf(envelope: ClientEnvelope): string {
   const parsed = requestIdPayload.safeParse(envelope.payload);
@@ -25,12 +27,15 @@ function requestIdOf(envelope: ClientEnvelope): string {
   return parsed.data.requestId;
 }
 
-async function ownedRequest(deps: StreamerDeps, requestId: string, identity: Identity, consistent = false): Promise<RequestRecord> {
-  const request = await deps.requests.get(requestId, consistent);
-  if (!request || !sameOwner(identity, { userId: request.user_id, tenantId: request.tenant_id })) {
-    throw new StreamerError('NOT_FOUND', `No request ${requestId}`, { details: { requestId } });
+/** `subscribe`'s optional `afterSeq`: replay the progress after it. */
+function afterSeqOf(envelope: ClientEnvelope): number | undefined {
+  const parsed = afterSeqPayload.safeParse(envelope.payload);
+  if (!parsed.success) {
+    throw new StreamerError('VALIDATION_ERROR', 'payload.afterSeq must be a non-negative integer (the last progress seq you saw)', {
+      details: { issues: [{ path: 'afterSeq', message: 'Expected a non-negative integer', code: 'invalid_type' }] },
+    });
   }
-  return request;
+  return parsed.data.afterSeq;
 }
 
 export function requestView(request: RequestRecord): RequestView {
@@ -76,27 +81,18 @@ export async function handleBuiltInAction(
   }
 }
 
+/**
+ * With `afterSeq`, the missed progress comes first and `subscribed` after it
+ * (so `subscribed` marks the end of the replay), then the final message if
+ * the request has ended; without, as in v1: `subscribed`, then the final.
+ */
 async function subscribe(deps: StreamerDeps, envelope: ClientEnvelope, identity: Identity, connectionId: string): Promise<ServerMessage[]> {
   const requestId = requestIdOf(envelope);
+  const afterSeq = afterSeqOf(envelope);
   await ownedRequest(deps, requestId, identity);
-  const now = deps.clock.now();
-  await deps.subscriptions.add({
-    request_id: requestId,
-    connection_id: connectionId,
-    client_id: envelope.id,
-    created_at: now,
-    ttl: epochSeconds(now) + deps.settings.requestTtlSeconds,
-  });
-  // Tell a running request's run to re-read its audience (it reads it only when this changes).
-  await deps.requests.bumpSubscriptionVersion(requestId);
-  // Read again after subscribing: a request that ended before the subscription
-  // existed would otherwise never send this subscriber its final message.
-  const current = await ownedRequest(deps, requestId, identity, true);
+  const { replay, final } = await followRequest(deps, identity, { requestId, connectionId, clientId: envelope.id, afterSeq });
   const subscribed: ServerMessage = { id: envelope.id, type: 'subscribed', requestId };
-  if (!isTerminalStatus(current.status)) return [subscribed];
-  // Ended already (or just now): send the final message unless the run ending it got there first.
-  const mine = await deps.subscriptions.claimFinalDelivery(requestId, connectionId);
-  return mine ? [subscribed, finalMessageFor(current)(envelope.id)] : [subscribed];
+  return [...replay, subscribed, ...(final !== undefined ? [final] : [])];
 }
 
 async function cancel(deps: StreamerDeps, envelope: ClientEnvelope, identity: Identity, connectionId: string): Promise<ServerMessage | ServerMessage[]> {

@@ -6,6 +6,8 @@ import type { Notifier } from '../notify/notifier';
 import type { Logger, Metrics } from '../observability';
 import type { RuntimeSettings } from '../runtime-env';
 import type { ConnectionStore } from '../stores/connection-store';
+import type { IdempotencyStore } from '../stores/idempotency-store';
+import type { ProgressLogStore } from '../stores/progress-log-store';
 import type { RequestStore } from '../stores/request-store';
 import type { SubscriptionStore } from '../stores/subscription-store';
 import type { RateLimiter } from './rate-limiter';
@@ -17,6 +19,8 @@ export interface StreamerDeps {
   readonly connections: ConnectionStore;
   readonly requests: RequestStore;
   readonly subscriptions: SubscriptionStore;
+  readonly idempotency: IdempotencyStore;
+  readonly progressLog: ProgressLogStore;
   readonly notifier: Notifier;
   readonly dispatcher: WorkDispatcher;
   readonly verifier: TokenVerifier;

@@ -15,13 +15,16 @@ export interface Ending {
   readonly status: 'completed' | 'failed' | 'cancelled';
   readonly result?: JsonValue;
   readonly error?: WireError;
+  /** The `seq` of the run's last progress message. */
+  readonly progressSeq?: number;
 }
 
 export async function finishRequest(deps: StreamerDeps, request: RequestRecord, runId: string, ending: Ending): Promise<boolean> {
   const now = deps.clock.now();
   const written = await deps.requests.finish({ requestId: request.request_id, runId, now, ...ending });
   if (!written) return false;
-  const ended: RequestRecord = { ...request, ...ending, progress: ending.status === 'completed' ? 1 : request.progress, updated_at: now, completed_at: now };
+  const { progressSeq, ...outcome } = ending;
+  const ended: RequestRecord = { ...request, ...outcome, ...(progressSeq !== undefined && { progress_seq: progressSeq }), progress: ending.status === 'completed' ? 1 : request.progress, updated_at: now, completed_at: now };
   await sendFinalToAudience(deps, ended);
   deps.logger.info('Request ended', { requestId: request.request_id, status: ending.status, ...(ending.error && { code: ending.error.code }) });
   if (ending.status === 'failed') {

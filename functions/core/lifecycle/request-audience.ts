@@ -22,10 +22,12 @@ export async function audienceOf(deps: StreamerDeps, request: RequestRecord, con
     });
     return [] as Subscriber[];
   });
-  const originSubscribed = subscribers.some((s) => s.connectionId === request.connection_id);
-  const audience: AudienceMember[] = [{ connectionId: request.connection_id, clientId: request.client_id, subscribed: originSubscribed }];
+  const isOrigin = (s: Subscriber): boolean => s.connectionId === request.connection_id && s.clientId === request.client_id;
+  const audience: AudienceMember[] = [{ connectionId: request.connection_id, clientId: request.client_id, subscribed: subscribers.some(isOrigin) }];
+  // A subscriber on the originating connection under another id (a repeated idempotency key sent
+  // on the same connection, say) hears the request under its own id too.
   for (const subscriber of subscribers) {
-    if (subscriber.connectionId !== request.connection_id) audience.push({ ...subscriber, subscribed: true });
+    if (!isOrigin(subscriber)) audience.push({ ...subscriber, subscribed: true });
   }
   return audience;
 }
@@ -52,18 +54,21 @@ export async function sendFinalToAudience(deps: StreamerDeps, request: RequestRe
 
 /** The final message of a terminal request, addressed to one client id. */
 export function finalMessageFor(request: RequestRecord): MessageFor {
+  const lastSeq = request.progress_seq ?? 0;
   return (clientId) =>
     request.status === 'completed'
-      ? { id: clientId, type: 'result', requestId: request.request_id, success: true, data: request.result ?? null }
+      ? { id: clientId, type: 'result', requestId: request.request_id, success: true, data: request.result ?? null, lastSeq }
       : {
           id: clientId,
           type: 'error',
           requestId: request.request_id,
           error: request.error ?? { code: 'INTERNAL_ERROR', message: 'The request failed', retryable: true },
+          lastSeq,
         };
 }
 
-export function progressMessageFor(requestId: string, update: { progress: number; message?: string; metadata?: JsonObject }): MessageFor {
+/** A progress message; `seq` is its number in the request's progress log. */
+export function progressMessageFor(requestId: string, update: { progress: number; message?: string; metadata?: JsonObject }, seq: number): MessageFor {
   return (clientId) => ({
     id: clientId,
     type: 'progress',
@@ -71,5 +76,6 @@ export function progressMessageFor(requestId: string, update: { progress: number
     progress: update.progress,
     ...(update.message !== undefined ? { message: update.message } : {}),
     ...(update.metadata !== undefined ? { metadata: update.metadata } : {}),
+    seq,
   });
 }

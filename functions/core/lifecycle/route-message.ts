@@ -25,6 +25,8 @@ import { describe } from './describe-error';
 import type { StreamerDeps } from './deps';
 import { broadcast } from './broadcast';
 import { executeHandler } from './execute-handler';
+import { acceptIdempotentRequest } from './idempotent-request';
+import type { RequestRecord } from '../stores/records';
 import { METRICS } from '../metric-names';
 
 export interface IncomingFrame {
@@ -69,7 +71,7 @@ export async function routeMessage(deps: StreamerDeps, frame: IncomingFrame): Pr
       const replies = await handleBuiltInAction(deps, envelope, identity, frame.connectionId);
       return await lastOfInOrder(deps, frame.connectionId, Array.isArray(replies) ? replies : [replies]);
     }
-    return await runAction(deps, envelope, identity, frame);
+    return await lastOfInOrder(deps, frame.connectionId, await runAction(deps, envelope, identity, frame));
   } catch (error) {
     const failure = toStreamerError(error);
     if (failure.code === 'INTERNAL_ERROR') {
@@ -91,7 +93,7 @@ async function identityOf(deps: StreamerDeps, connectionId: string): Promise<Ide
   return { userId: connection.user_id, tenantId: connection.tenant_id, permissions: connection.permissions ?? [] };
 }
 
-async function runAction(deps: StreamerDeps, envelope: ClientEnvelope, identity: Identity, frame: IncomingFrame): Promise<ServerMessage> {
+async function runAction(deps: StreamerDeps, envelope: ClientEnvelope, identity: Identity, frame: IncomingFrame): Promise<ServerMessage[]> {
   const handler = deps.registry.require(envelope.action);
   requirePermissions(handler, identity);
   const payload = await validatePayload(handler, envelope.payload, identity);
@@ -112,7 +114,8 @@ async function runAction(deps: StreamerDeps, envelope: ClientEnvelope, identity:
       broadcast: async (scope, topic, data) => (await broadcast(deps, identity, scope, topic, data)).delivered,
     });
     deps.metrics.add(METRICS.handlerDuration, deps.clock.now() - startedAt, 'Milliseconds', { action: handler.name });
-    if (outcome.kind === 'result') return resultMessage(envelope.id, outcome.data);
+    // Nothing is stored on the sync path, so an idempotency key changes nothing here: a repeat runs again.
+    if (outcome.kind === 'result') return [resultMessage(envelope.id, outcome.data)];
     if (outcome.kind === 'continuation') {
       throw new StreamerError('INTERNAL_ERROR', `Handler "${handler.name}" asked to continue, which only queued (async) requests can`, { retryable: false });
     }
@@ -123,7 +126,7 @@ async function runAction(deps: StreamerDeps, envelope: ClientEnvelope, identity:
   const now = deps.clock.now();
   const requestId = deps.newId();
   deps.logger.appendKeys({ requestId });
-  await deps.requests.create({
+  const request: RequestRecord = {
     request_id: requestId,
     connection_id: frame.connectionId,
     client_id: envelope.id,
@@ -141,7 +144,13 @@ async function runAction(deps: StreamerDeps, envelope: ClientEnvelope, identity:
     lease_shard: leaseShardFor(requestId),
     lease_expires_at: now + deps.settings.queueLeaseMs,
     ttl: epochSeconds(now) + deps.settings.requestTtlSeconds,
-  });
+  };
+  if (envelope.idempotencyKey !== undefined) {
+    const replies = await acceptIdempotentRequest(deps, request, envelope.idempotencyKey, identity);
+    deps.logger.info('Request accepted', { path: 'async', idempotent: true });
+    return replies;
+  }
+  await deps.requests.create(request);
   deps.logger.info('Request accepted', { path: 'async' });
-  return { id: envelope.id, type: 'ack', requestId, status: 'queued' };
+  return [{ id: envelope.id, type: 'ack', requestId, status: 'queued' }];
 }

@@ -21,6 +21,7 @@ import { retryDelayMs } from './retry-policy';
 import { describe } from './describe-error';
 import { LeaseLostError, RunLease } from './run-lease';
 import { METRICS } from '../metric-names';
+import { ProgressNumbering } from './progress-numbering';
 
 /** Time kept back from the function's budget to store the outcome after a handler times out. */
 export const FINISH_RESERVE_MS = 5000;
@@ -59,12 +60,16 @@ export async function runClaimedRequest(deps: StreamerDeps, event: RunRequestEve
   let audience: Subscriber[] = await audienceOf(deps, request);
   let audienceVersion = request.subscription_version ?? 0;
   let latestVersion = audienceVersion;
+  const numbering = new ProgressNumbering(deps, request, handler.progressLog ?? true);
   const batcher = new ProgressBatcher(async (update) => {
     if (latestVersion !== audienceVersion) {
       audienceVersion = latestVersion;
       audience = await audienceOf(deps, request, true);
     }
-    const sent = await sendToAudience(deps, audience, progressMessageFor(request.request_id, update));
+    const seq = numbering.next();
+    // Logged beside the send, not before it: live progress waits for no write, and a client
+    // that missed a message asks for it again by seq (subscribe with afterSeq).
+    const [, sent] = await Promise.all([numbering.log(seq, update), sendToAudience(deps, audience, progressMessageFor(request.request_id, update, seq))]);
     deps.metrics.add(METRICS.progressSent, sent, 'Count', { action: request.action });
   });
   const lease = new RunLease(deps, request.request_id, event.runId, {
@@ -85,6 +90,7 @@ export async function runClaimedRequest(deps: StreamerDeps, event: RunRequestEve
       await fail(toStreamerError(error));
       return;
     }
+    await numbering.start();
     const startedAt = deps.clock.now();
     const outcome = lease.signal.aborted
       ? { kind: 'error' as const, error: toStreamerError(lease.signal.reason) }
@@ -107,16 +113,16 @@ export async function runClaimedRequest(deps: StreamerDeps, event: RunRequestEve
 
     if (outcome.kind === 'result') {
       await batcher.close();
-      await finishRequest(deps, request, event.runId, { status: 'completed', result: outcome.data });
+      await finishRequest(deps, request, event.runId, { status: 'completed', result: outcome.data, progressSeq: numbering.last });
       return;
     }
     if (outcome.kind === 'continuation') {
       await batcher.close();
-      await continueLater(deps, request, event.runId, outcome.state, batcher.current.progress);
+      await continueLater(deps, request, event.runId, outcome.state, batcher.current.progress, numbering.last);
       return;
     }
     await batcher.discard();
-    await endInError(deps, request, event.runId, outcome.error);
+    await endInError(deps, request, event.runId, outcome.error, numbering.last);
   } catch (error) {
     // Store failures while ending: the lease expires and the sweeper retries from the stored state.
     deps.logger.error('Run ended without storing its outcome; the lease sweeper will recover it', {
@@ -129,13 +135,13 @@ export async function runClaimedRequest(deps: StreamerDeps, event: RunRequestEve
   }
 }
 
-async function endInError(deps: StreamerDeps, request: RequestRecord, runId: string, error: StreamerError): Promise<void> {
+async function endInError(deps: StreamerDeps, request: RequestRecord, runId: string, error: StreamerError, progressSeq: number): Promise<void> {
   if (error instanceof LeaseLostError) {
     deps.logger.warn('Run stopped: another run holds the request now', { requestId: request.request_id });
     return;
   }
   if (error.code === 'CANCELLED') {
-    await finishRequest(deps, request, runId, { status: 'cancelled', error: error.toWire() });
+    await finishRequest(deps, request, runId, { status: 'cancelled', error: error.toWire(), progressSeq });
     return;
   }
   if (error.retryable && request.attempts <= request.max_retries) {
@@ -148,6 +154,7 @@ async function endInError(deps: StreamerDeps, request: RequestRecord, runId: str
       leaseExpiresAt: now + delay + deps.settings.queueLeaseMs,
       notBefore: now + delay,
       lastError: error.toWire(),
+      progressSeq,
     });
     if (requeued) {
       deps.metrics.add(METRICS.retries, 1, 'Count', { action: request.action, code: error.code });
@@ -155,14 +162,15 @@ async function endInError(deps: StreamerDeps, request: RequestRecord, runId: str
     }
     return;
   }
-  await finishRequest(deps, request, runId, { status: 'failed', error: error.toWire() });
+  await finishRequest(deps, request, runId, { status: 'failed', error: error.toWire(), progressSeq });
 }
 
-async function continueLater(deps: StreamerDeps, request: RequestRecord, runId: string, state: unknown, progress: number): Promise<void> {
+async function continueLater(deps: StreamerDeps, request: RequestRecord, runId: string, state: unknown, progress: number, progressSeq: number): Promise<void> {
   const continuations = (request.continuations ?? 0) + 1;
   if (continuations > MAX_CONTINUATIONS) {
     await finishRequest(deps, request, runId, {
       status: 'failed',
+      progressSeq,
       error: new StreamerError('TIMEOUT', `The request continued ${MAX_CONTINUATIONS} times without finishing`, { retryable: false }).toWire(),
     });
     return;
@@ -177,6 +185,7 @@ async function continueLater(deps: StreamerDeps, request: RequestRecord, runId: 
     attempts: request.attempts - 1,
     checkpoint: state as RequestRecord['checkpoint'],
     continuations,
+    progressSeq,
   });
   deps.logger.info('Request continues in a new run', { requestId: request.request_id, continuations, progress });
 }

@@ -6,9 +6,12 @@
 import { StreamerError } from '../errors';
 import type { JsonObject } from './messages';
 import { WEBSOCKET_LIMITS } from '../aws-limits';
+import { textProblem } from '../auth/token-claims';
 
 export const MAX_ID_LENGTH = 128;
 export const MAX_ACTION_LENGTH = 128;
+/** Longest `idempotencyKey`, in UTF-16 code units (a UUID is 36). */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 128;
 /** Deeper payloads are refused: they only serve to exhaust a parser or a handler's stack. */
 export const MAX_PAYLOAD_DEPTH = 32;
 
@@ -19,6 +22,11 @@ export interface ClientEnvelope {
   readonly id: string;
   readonly action: string;
   readonly payload: JsonObject;
+  /**
+   * The client's idempotency key (optional): a repeated key from the same
+   * user and tenant returns the async request it started instead of a new one.
+   */
+  readonly idempotencyKey?: string;
 }
 
 export type EnvelopeResult =
@@ -103,7 +111,25 @@ export function parseClientFrame(frame: string | undefined | null, maxBytes: num
       error: new StreamerError('INVALID_REQUEST', `"payload" is nested deeper than ${MAX_PAYLOAD_DEPTH} levels`, { details: { field: 'payload' } }),
     };
   }
-  return { ok: true, envelope: { id, action: raw.action, payload: payload as JsonObject } };
+  const idempotencyKey = raw.idempotencyKey ?? undefined;
+  if (idempotencyKey !== undefined) {
+    const problem = typeof idempotencyKey === 'string' ? textProblem(idempotencyKey, MAX_IDEMPOTENCY_KEY_LENGTH) : 'is not a string';
+    if (problem !== undefined) {
+      return {
+        ok: false,
+        id,
+        error: new StreamerError(
+          'INVALID_REQUEST',
+          `"idempotencyKey" ${problem}: it must be a non-blank string of at most ${MAX_IDEMPOTENCY_KEY_LENGTH} characters without control characters`,
+          { details: { field: 'idempotencyKey' } },
+        ),
+      };
+    }
+  }
+  return {
+    ok: true,
+    envelope: { id, action: raw.action, payload: payload as JsonObject, ...(idempotencyKey !== undefined && { idempotencyKey: idempotencyKey as string }) },
+  };
 }
 
 export function isBuiltInAction(action: string): action is BuiltInAction {

@@ -25,7 +25,10 @@ export interface AckMessage {
   readonly id: string;
   readonly type: 'ack';
   readonly requestId: string;
+  /** Always `queued`: the request is stored and accepted (its current state follows as progress or its final message). */
   readonly status: 'queued';
+  /** Present (true) when a repeated `idempotencyKey` found the request it started earlier: this is that request. */
+  readonly deduplicated?: true;
 }
 
 export interface ProgressMessage {
@@ -35,6 +38,12 @@ export interface ProgressMessage {
   readonly progress: number;
   readonly message?: string;
   readonly metadata?: JsonObject;
+  /**
+   * The message's place in the request's progress (1, 2, 3 …, one per
+   * message, across retries and continuations): `subscribe` with
+   * `afterSeq` replays what came after the last one a client saw.
+   */
+  readonly seq?: number;
 }
 
 export interface ResultMessage {
@@ -44,6 +53,8 @@ export interface ResultMessage {
   readonly requestId?: string;
   readonly success: true;
   readonly data: JsonValue;
+  /** The `seq` of the request's last progress message (0: none), so a client can tell whether it missed some. */
+  readonly lastSeq?: number;
 }
 
 export interface ErrorMessage {
@@ -52,6 +63,8 @@ export interface ErrorMessage {
   readonly type: 'error';
   readonly requestId?: string;
   readonly error: WireError;
+  /** As on `result`: the `seq` of the request's last progress message (async requests only). */
+  readonly lastSeq?: number;
 }
 
 /** A request's stored state as `status` returns it. */

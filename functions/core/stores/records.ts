@@ -51,6 +51,8 @@ export interface RequestRecord {
   /** Counts subscribes and unsubscribes while the request runs (`bumpSubscriptionVersion`). */
   readonly subscription_version?: number;
   readonly checkpoint?: JsonValue;
+  /** The `seq` of the last progress message, stored with the terminal write (final messages carry it as `lastSeq`). */
+  readonly progress_seq?: number;
   readonly ttl: number;
 }
 
@@ -60,5 +62,26 @@ export interface SubscriptionRecord {
   /** The `id` of the subscribe frame: messages to this subscriber carry it. */
   readonly client_id: string;
   readonly created_at: number;
+  readonly ttl: number;
+}
+
+/** An idempotency key's claim: which request the key started. */
+export interface IdempotencyRecord {
+  /** `idempotencyRecordKey(tenant_id, user_id, key)` (`identity-key.ts`). */
+  readonly idempotency_key: string;
+  readonly request_id: string;
+  /** What the key was first sent with (`requestFingerprint`): the same key with another action or payload is refused. */
+  readonly fingerprint: string;
+  readonly created_at: number;
+  /** The request's own expiry: the key is remembered exactly as long as the request. */
+  readonly ttl: number;
+}
+
+/** One progress message of a request, as logged for replay. */
+export interface ProgressLogRecord {
+  readonly request_id: string;
+  readonly seq: number;
+  /** `{ progress, message?, metadata? }` as JSON, bounded (`PROGRESS_LOG_LIMITS.maxEntryBytes`). */
+  readonly entry: string;
   readonly ttl: number;
 }

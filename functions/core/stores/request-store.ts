@@ -39,6 +39,8 @@ export interface FinishInput {
   readonly status: Extract<RequestStatus, 'completed' | 'failed' | 'cancelled'>;
   readonly result?: JsonValue;
   readonly error?: WireError;
+  /** The `seq` of the request's last progress message, kept for the final message a later subscriber gets. */
+  readonly progressSeq?: number;
 }
 
 export interface RequeueInput {
@@ -53,6 +55,8 @@ export interface RequeueInput {
   readonly lastError?: WireError;
   readonly checkpoint?: JsonValue;
   readonly continuations?: number;
+  /** The `seq` of the giving-back run's last progress message: the next run numbers on from it. */
+  readonly progressSeq?: number;
   /** Only requeue if the lease is still expired at this time (the sweeper must not steal a renewed lease). */
   readonly leaseExpiredBefore?: number;
 }
@@ -74,6 +78,8 @@ export interface ExpiredLease {
 export interface RequestStore {
   /** Writes a new `queued` request; fails if the id exists. */
   create(record: RequestRecord): Promise<void>;
+  /** Writes a new `queued` request unless one with its id exists; false when it does. */
+  createIfAbsent(record: RequestRecord): Promise<boolean>;
   get(requestId: string, consistent?: boolean): Promise<RequestRecord | undefined>;
   /** `queued → processing` for one run; `undefined` when the request is no longer queued. */
   claim(input: ClaimInput): Promise<RequestRecord | undefined>;
@@ -111,6 +117,16 @@ export class DynamoRequestStore implements RequestStore {
     await this.db.send(
       new PutCommand({ TableName: this.table, Item: record, ConditionExpression: 'attribute_not_exists(request_id)' }),
     );
+  }
+
+  async createIfAbsent(record: RequestRecord): Promise<boolean> {
+    try {
+      await this.create(record);
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   async get(requestId: string, consistent = false): Promise<RequestRecord | undefined> {
@@ -203,6 +219,10 @@ export class DynamoRequestStore implements RequestStore {
       set += ', #error = :error';
       values[':error'] = input.error;
     }
+    if (input.progressSeq !== undefined) {
+      set += ', progress_seq = :seq';
+      values[':seq'] = input.progressSeq;
+    }
     const updated = await this.conditionalUpdate({
       Key: { request_id: input.requestId },
       UpdateExpression: `${set} REMOVE lease_shard, lease_expires_at, run_id, checkpoint`,
@@ -233,6 +253,7 @@ export class DynamoRequestStore implements RequestStore {
       ['last_error', input.lastError],
       ['checkpoint', input.checkpoint],
       ['continuations', input.continuations],
+      ['progress_seq', input.progressSeq],
     ];
     for (const [attribute, value] of optional) {
       if (value === undefined) continue;
