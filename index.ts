@@ -7,26 +7,36 @@
  * expired leases on a schedule); alarms and a dashboard.
  *
  * Configuration: `streamer:*` keys (see `infra/config.ts`, `docs/deploy.md`).
- * Code: the bundles `npm run build` writes to `dist/`.
+ * Code: each function bundled with esbuild while the program runs
+ * (`infra/function-code.ts`), or the checked bundles of `streamer:prebuiltBundles`.
  */
 import * as pulumi from '@pulumi/pulumi';
 import { readStackConfig } from './infra/config';
-import { distDirectory, functionBundles } from './infra/function-code';
+import { functionArchives, functionBundles, projectRoot } from './infra/function-code';
 import { StreamerFunctions } from './infra/functions';
 import { LeaseSweeperSchedule } from './infra/lease-sweeper';
 import { Monitoring } from './infra/monitoring';
 import { deploymentName } from './infra/naming';
 import { StreamDeadLetters, StreamWiring } from './infra/stream-wiring';
 import { StreamerTables } from './infra/tables';
+import { TokenKey } from './infra/token-key';
 import { WebSocketApi, WebSocketRoutes } from './infra/websocket-api';
 
 const config = readStackConfig();
-const bundles = functionBundles(distDirectory(__dirname));
+const bundles = functionArchives(
+  functionBundles({
+    root: projectRoot(__dirname),
+    stack: pulumi.getStack(),
+    settings: { sourceMaps: config.sourceMaps },
+    prebuiltBundles: config.prebuiltBundles,
+  }),
+);
 const name = deploymentName(pulumi.getProject(), pulumi.getStack());
 
-const tables = new StreamerTables('streamer');
+const tables = new StreamerTables('streamer', { pointInTimeRecovery: config.pointInTimeRecovery });
 const api = new WebSocketApi('streamer', { apiName: name, stageName: config.stageName });
 const deadLetters = new StreamDeadLetters('streamer');
+const tokenKey = new TokenKey('streamer', { deploymentName: name, auth: config.auth });
 const functions = new StreamerFunctions('streamer', {
   deploymentName: name,
   bundles,
@@ -34,6 +44,7 @@ const functions = new StreamerFunctions('streamer', {
   tables,
   api,
   deadLetterQueueArn: deadLetters.queue.arn,
+  tokenKey: tokenKey.reference,
 });
 new WebSocketRoutes('streamer', {
   api,

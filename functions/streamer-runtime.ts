@@ -41,7 +41,7 @@ let deps: StreamerDeps | undefined;
  * misconfiguration throws here (a `ConfigurationError` naming the variable),
  * which fails the invocation so that the function's error alarm sees it.
  */
-export function streamerDeps(functionName: FunctionName, options: Pick<ComposeOptions, 'dispatcher'> = {}): StreamerDeps {
+export function streamerDeps(functionName: FunctionName, options: Pick<ComposeOptions, 'dispatcher' | 'tokenKeys'> = {}): StreamerDeps {
   deps ??= composeDeps({ functionName, registry, logger, metrics, instrumentClient: tracer && tracedClients(tracer), ...options });
   return deps;
 }

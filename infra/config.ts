@@ -16,7 +16,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { z } from 'zod';
 import { LAMBDA_LIMITS, WEBSOCKET_LIMITS } from '../functions/core/aws-limits';
 import { FUNCTION_DEFAULTS } from '../functions/core/cloud-shapes';
-import { DEFAULTS, TOKEN_LIFETIME_RANGE_SECONDS, type RateLimitSetting } from '../functions/core/runtime-env';
+import { DEFAULTS, TOKEN_KEY_REFRESH_RANGE_SECONDS, TOKEN_LIFETIME_RANGE_SECONDS, type RateLimitSetting } from '../functions/core/runtime-env';
 
 export const CONFIG_NAMESPACE = 'streamer';
 
@@ -99,6 +99,15 @@ const rateLimitRule: Rule<RateLimitSetting> = {
 function textMatching(pattern: RegExp, expected: string): Rule<string> {
   return { expected, schema: z.string().trim().regex(pattern) };
 }
+
+const isoInstantRule: Rule<string> = {
+  expected: 'an ISO 8601 instant, e.g. 2026-12-03T12:00:00Z',
+  schema: z
+    .string()
+    .trim()
+    .refine((v) => /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(v) && !Number.isNaN(Date.parse(v)))
+    .transform((v) => new Date(v).toISOString()),
+};
 
 const httpsUrlRule: Rule<string> = {
   expected: 'an https:// URL',
@@ -243,8 +252,37 @@ export const CONFIG_KEYS = {
       expected: `a string of at least ${JWT_SECRET_MIN_LENGTH} characters`,
       schema: z.string().trim().min(JWT_SECRET_MIN_LENGTH),
     },
-    'Shared secret for HS256 tokens. Set it with `--secret`. Exactly one of `jwtSecret`, `jwtPublicKey`, `jwksUrl` must be set.',
+    'Shared secret for HS256 tokens. Set it with `--secret`. The program stores it in an SSM SecureString parameter that only `connect` may read; no function’s environment holds it. Exactly one of `jwtSecret`, `jwtSecretParameter`, `jwtPublicKey`, `jwksUrl` must be set.',
     { secret: true },
+  ),
+  jwtPreviousSecret: optional(
+    {
+      expected: `a string of at least ${JWT_SECRET_MIN_LENGTH} characters`,
+      schema: z.string().trim().min(JWT_SECRET_MIN_LENGTH),
+    },
+    'During a rotation: the secret before `jwtSecret`, still accepted until `jwtPreviousSecretAcceptedUntil`. Set it with `--secret`; needs `jwtSecret`.',
+    { secret: true },
+  ),
+  jwtPreviousSecretAcceptedUntil: optional(
+    isoInstantRule,
+    'End of a rotation’s overlap window: tokens signed with `jwtPreviousSecret` are refused from this instant on.',
+  ),
+  jwtSecretParameter: optional(
+    textMatching(
+      /^(arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/[A-Za-z0-9_.\-/]+|\/?[A-Za-z0-9_.\-/]+)$/,
+      'an SSM parameter name or ARN',
+    ),
+    'An existing SSM SecureString parameter (name or ARN) holding the HS256 secret or a key-set document (docs/deploy.md), kept outside this stack; `connect` is granted `ssm:GetParameter` on it.',
+  ),
+  tokenKeyKmsKeyArn: optional(
+    textMatching(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)'),
+    'Customer-managed KMS key that encrypts the token key parameter (the program’s, or `jwtSecretParameter`); `connect` is granted `kms:Decrypt` on it. Unset: the AWS-managed `aws/ssm` key, which needs no grant and costs nothing.',
+  ),
+  tokenKeyRefreshSeconds: withDefault(
+    'integer',
+    DEFAULTS.tokenKeyRefreshSeconds,
+    integerIn(TOKEN_KEY_REFRESH_RANGE_SECONDS.min, TOKEN_KEY_REFRESH_RANGE_SECONDS.max),
+    'How often `connect` re-reads the token key parameter at most (Powertools Parameters’ cache), in seconds: a rotation reaches every warm container within this.',
   ),
   jwtPublicKey: optional(
     textMatching(/^-----BEGIN [A-Z ]+-----[\s\S]+-----END [A-Z ]+-----$/, 'a PEM public key (-----BEGIN PUBLIC KEY----- …)'),
@@ -340,6 +378,26 @@ export const CONFIG_KEYS = {
     booleanRule,
     'Set the region’s API Gateway CloudWatch Logs role (an account-wide setting WebSocket access logs need). Set false if another stack manages it.',
   ),
+  processorReservedConcurrency: optional(
+    integerIn(1, 1000),
+    'Reserved concurrency of the processor: at most this many jobs run at once, and the account always keeps them (a burst of jobs cannot starve connect and router of Lambda concurrency, nor they it). Unset: the account’s shared pool.',
+  ),
+  pointInTimeRecovery: withDefault(
+    'boolean',
+    true,
+    booleanRule,
+    'Point-in-time recovery (35 days of restores, billed per GB) of the requests table; the short-lived tables (connections, subscriptions, rate limits) never have it.',
+  ),
+  sourceMaps: withDefault(
+    'boolean',
+    false,
+    booleanRule,
+    'Ship each function’s source map and run it with `--enable-source-maps` (stack traces name the TypeScript source; costs cold-start time and a 2–3 MB map per function).',
+  ),
+  prebuiltBundles: optional(
+    textMatching(/^\S(.*\S)?$/, 'a folder path, relative to the project root'),
+    'Deploy the bundles in this folder (e.g. a CI artifact of `npm run build`: `dist`) instead of bundling the functions while the program runs; each is checked against the sources’ hash and refused when stale.',
+  ),
 } as const;
 
 export type ConfigKeyName = keyof typeof CONFIG_KEYS;
@@ -356,7 +414,13 @@ type ParsedValues = { readonly [K in ConfigKeyName]: ValueOf<(typeof CONFIG_KEYS
 
 /** The token verification key: exactly one source. */
 export type AuthConfig =
-  | { readonly source: 'jwtSecret'; readonly secret: pulumi.Output<string> }
+  | {
+      readonly source: 'jwtSecret';
+      readonly secret: pulumi.Output<string>;
+      /** During a rotation: the key before, accepted until the instant given. */
+      readonly previous: { readonly secret: pulumi.Output<string>; readonly acceptedUntil: string } | undefined;
+    }
+  | { readonly source: 'jwtSecretParameter'; readonly parameter: string }
   | { readonly source: 'jwtPublicKey'; readonly publicKey: string }
   | { readonly source: 'jwksUrl'; readonly jwksUrl: string };
 
@@ -372,6 +436,9 @@ export interface StackConfig {
   readonly cancelPollMs: number;
   readonly logLevel: LogLevel;
   readonly auth: AuthConfig & {
+    /** Customer KMS key of the token key parameter; `undefined`: `aws/ssm`. */
+    readonly kmsKeyArn: string | undefined;
+    readonly refreshSeconds: number;
     readonly algorithms: readonly JwtAsymmetricAlgorithm[] | undefined;
     readonly issuer: string | undefined;
     readonly audience: string | undefined;
@@ -386,6 +453,10 @@ export interface StackConfig {
   readonly alarms: { readonly errorRatePercent: number; readonly processingTimeMs: number };
   readonly architecture: Architecture;
   readonly manageApiGatewayAccount: boolean;
+  readonly processorReservedConcurrency: number | undefined;
+  readonly pointInTimeRecovery: boolean;
+  readonly sourceMaps: boolean;
+  readonly prebuiltBundles: string | undefined;
 }
 
 /** Thrown when the stack configuration is invalid; lists every problem, each naming its key. */
@@ -434,11 +505,11 @@ function unknownKeyProblems(raw: Readonly<Record<string, string | undefined>>): 
 }
 
 function authConfig(values: ParsedValues, problems: string[]): StackConfig['auth'] | undefined {
-  const sources = (['jwtSecret', 'jwtPublicKey', 'jwksUrl'] as const).filter((name) => values[name] !== undefined);
+  const sources = (['jwtSecret', 'jwtSecretParameter', 'jwtPublicKey', 'jwksUrl'] as const).filter((name) => values[name] !== undefined);
   if (sources.length !== 1) {
     const found = sources.length === 0 ? 'none is set' : `got ${sources.map(fullKey).join(' and ')}`;
     problems.push(
-      `exactly one of ${fullKey('jwtSecret')}, ${fullKey('jwtPublicKey')}, ${fullKey('jwksUrl')} must be set (the key that verifies client tokens); ${found}. ` +
+      `exactly one of ${fullKey('jwtSecret')}, ${fullKey('jwtSecretParameter')}, ${fullKey('jwtPublicKey')}, ${fullKey('jwksUrl')} must be set (the key that verifies client tokens); ${found}. ` +
         `For example: pulumi config set --secret ${fullKey('jwtSecret')} "$(openssl rand -base64 48)"`,
     );
     return undefined;
@@ -448,13 +519,31 @@ function authConfig(values: ParsedValues, problems: string[]): StackConfig['auth
       `${fullKey('jwtAlgorithms')} applies only with ${fullKey('jwtPublicKey')} or ${fullKey('jwksUrl')}; a ${fullKey('jwtSecret')} always means HS256`,
     );
   }
+  const rotating = values.jwtPreviousSecret !== undefined || values.jwtPreviousSecretAcceptedUntil !== undefined;
+  if (rotating && (values.jwtPreviousSecret === undefined || values.jwtPreviousSecretAcceptedUntil === undefined || values.jwtSecret === undefined)) {
+    problems.push(
+      `a rotation sets ${fullKey('jwtPreviousSecret')} and ${fullKey('jwtPreviousSecretAcceptedUntil')} together, beside ${fullKey('jwtSecret')} (the new key)`,
+    );
+  }
+  if (values.tokenKeyKmsKeyArn !== undefined && values.jwtSecret === undefined && values.jwtSecretParameter === undefined) {
+    problems.push(`${fullKey('tokenKeyKmsKeyArn')} applies only with ${fullKey('jwtSecret')} or ${fullKey('jwtSecretParameter')} (the stored HS256 key)`);
+  }
   const common = {
+    kmsKeyArn: values.tokenKeyKmsKeyArn,
+    refreshSeconds: values.tokenKeyRefreshSeconds,
     algorithms: values.jwtAlgorithms,
     issuer: values.jwtIssuer,
     audience: values.jwtAudience,
     maxLifetimeSeconds: values.maxTokenLifetimeSeconds,
   };
-  if (values.jwtSecret !== undefined) return { source: 'jwtSecret', secret: pulumi.secret(values.jwtSecret), ...common };
+  if (values.jwtSecret !== undefined) {
+    const previous =
+      values.jwtPreviousSecret !== undefined && values.jwtPreviousSecretAcceptedUntil !== undefined
+        ? { secret: pulumi.secret(values.jwtPreviousSecret), acceptedUntil: values.jwtPreviousSecretAcceptedUntil }
+        : undefined;
+    return { source: 'jwtSecret', secret: pulumi.secret(values.jwtSecret), previous, ...common };
+  }
+  if (values.jwtSecretParameter !== undefined) return { source: 'jwtSecretParameter', parameter: values.jwtSecretParameter, ...common };
   if (values.jwtPublicKey !== undefined) return { source: 'jwtPublicKey', publicKey: values.jwtPublicKey, ...common };
   return { source: 'jwksUrl', jwksUrl: values.jwksUrl!, ...common };
 }
@@ -503,6 +592,10 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
     alarms: { errorRatePercent: values.alarmErrorRatePercent, processingTimeMs: values.alarmProcessingTimeMs },
     architecture: values.architecture,
     manageApiGatewayAccount: values.manageApiGatewayAccount,
+    processorReservedConcurrency: values.processorReservedConcurrency,
+    pointInTimeRecovery: values.pointInTimeRecovery,
+    sourceMaps: values.sourceMaps,
+    prebuiltBundles: values.prebuiltBundles,
   };
 }
 

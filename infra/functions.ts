@@ -22,6 +22,7 @@ import { formatRateLimit, type StackConfig } from './config';
 import { FUNCTION_HANDLER } from './function-code';
 import { METRICS_NAMESPACE } from './metrics-names';
 import type { StreamerTables } from './tables';
+import type { TokenKeyReference } from './token-key';
 import type { WebSocketApi } from './websocket-api';
 
 export const LAMBDA_RUNTIME = 'nodejs22.x';
@@ -42,6 +43,8 @@ export interface CapabilityTargets {
   readonly workerName: string;
   /** Where stream batches that fail every retry go. */
   readonly deadLetterQueueArn: pulumi.Input<string>;
+  /** The stored HS256 key; `undefined` with a public key or JWKS source. */
+  readonly tokenKey: TokenKeyReference | undefined;
 }
 
 function dynamodb(Sid: string, actions: readonly string[], Resource: readonly pulumi.Input<string>[]): PolicyStatement {
@@ -73,9 +76,18 @@ export function capabilityStatements(capability: Capability, targets: Capability
       ];
     case 'workerDispatch':
       return [{ Sid: 'DispatchClaimedRequests', Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [targets.workerArn] }];
-    case 'tokenKey':
-      // The key travels in the environment today; a secret store grant joins here when it moves there.
-      return [];
+    case 'tokenKey': {
+      // A public key or a JWKS URL is not secret: nothing to read, nothing to grant.
+      if (targets.tokenKey === undefined) return [];
+      const statements: PolicyStatement[] = [
+        { Sid: 'ReadTokenKey', Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: [targets.tokenKey.parameterArn] },
+      ];
+      // The AWS-managed aws/ssm key needs no grant (its key policy allows use through SSM); a customer key does.
+      if (targets.tokenKey.kmsKeyArn !== undefined) {
+        statements.push({ Sid: 'DecryptTokenKey', Effect: 'Allow', Action: ['kms:Decrypt'], Resource: [targets.tokenKey.kmsKeyArn] });
+      }
+      return statements;
+    }
     case 'requestsStream':
       // Lambda polls the stream and sends failed batches with the function's own role.
       return [
@@ -108,7 +120,11 @@ export function capabilityEnvironment(
     case 'tokenKey': {
       const { auth } = config;
       const environment: Record<string, pulumi.Input<string>> = {};
-      if (auth.source === 'jwtSecret') environment[ENV.jwtSecret] = auth.secret;
+      // The HS256 key never enters the environment: only where to read it, and how often.
+      if (targets.tokenKey !== undefined) {
+        environment[ENV.jwtSecretParameter] = targets.tokenKey.parameterName;
+        environment[ENV.tokenKeyRefreshSeconds] = String(targets.tokenKey.refreshSeconds);
+      }
       if (auth.source === 'jwtPublicKey') environment[ENV.jwtPublicKey] = auth.publicKey;
       if (auth.source === 'jwksUrl') environment[ENV.jwksUrl] = auth.jwksUrl;
       if (auth.algorithms !== undefined) environment[ENV.jwtAlgorithms] = auth.algorithms.join(',');
@@ -158,7 +174,8 @@ export function functionEnvironment(
   const declaration = declarationOf(fn);
   return Object.assign(
     commonEnvironment(deploymentName, config),
-    { NODE_OPTIONS: '--enable-source-maps' },
+    // Source maps cost every cold start (Node parses the map when the bundle loads): only when asked.
+    config.sourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {},
     ...declaration.settings.map((setting) => settingEnvironment(setting, config)),
     ...declaration.capabilities.map((capability) => capabilityEnvironment(capability, targets, config)),
   );
@@ -173,6 +190,8 @@ export interface StreamerFunctionsArgs {
   readonly api: WebSocketApi;
   /** Where the requests stream's failed batches go. */
   readonly deadLetterQueueArn: pulumi.Input<string>;
+  /** Where connect reads the HS256 key (`infra/token-key.ts`); `undefined` for a public key source. */
+  readonly tokenKey: TokenKeyReference | undefined;
 }
 
 export class StreamerFunctions extends pulumi.ComponentResource {
@@ -197,6 +216,7 @@ export class StreamerFunctions extends pulumi.ComponentResource {
       workerName: names.processor,
       workerArn: pulumi.interpolate`arn:${partition}:lambda:${region}:${accountId}:function:${names.processor}`,
       deadLetterQueueArn: args.deadLetterQueueArn,
+      tokenKey: args.tokenKey,
     };
 
     const functions = {} as Record<FunctionName, aws.lambda.Function>;
@@ -251,6 +271,9 @@ export class StreamerFunctions extends pulumi.ComponentResource {
           architectures: [config.architecture],
           memorySize: config.memoryMb[fn],
           timeout: timeoutSeconds(fn, config),
+          ...(fn === 'processor' && config.processorReservedConcurrency !== undefined && {
+            reservedConcurrentExecutions: config.processorReservedConcurrency,
+          }),
           environment: { variables: functionEnvironment(fn, targets, config, args.deploymentName) },
           tracingConfig: { mode: config.tracing ? 'Active' : 'PassThrough' },
           loggingConfig: { logFormat: 'Text', logGroup: logGroups[fn].name },

@@ -24,8 +24,34 @@ export function keyAttributes(shape: TableShape): KeyAttribute[] {
   return [...byName.values()];
 }
 
-/** The table's arguments: on-demand, point-in-time recovery, KMS encryption, TTL and stream as the shape says. */
-export function tableArgs(shape: TableShape): aws.dynamodb.TableArgs {
+/**
+ * Tables worth point-in-time recovery (billed per GB of table each month):
+ * only requests, whose results users fetch for `requestTtlDays`. A
+ * connection lives at most 2 h (its record 24 h), a subscription as long as
+ * its connection, a rate-limit bucket a minute, an idempotency key and a
+ * progress log entry only as long as a retry or a replay may ask for them: a
+ * restore would bring back records that are already meaningless or that the
+ * clients recreate.
+ */
+export const RECOVERABLE_TABLES: ReadonlySet<TableName> = new Set<TableName>(['requests']);
+
+export interface TableOptions {
+  /** `streamer:pointInTimeRecovery`: on for the {@link RECOVERABLE_TABLES}. */
+  readonly pointInTimeRecovery: boolean;
+}
+
+/**
+ * The table's arguments: on-demand, encrypted at rest with the AWS-owned key,
+ * TTL and stream as the shape says.
+ *
+ * Encryption: `serverSideEncryption: { enabled: true }` without a key ARN
+ * means the AWS-managed `aws/dynamodb` KMS key, whose every use DynamoDB
+ * makes on the account's behalf is a billed KMS request; `enabled: false` is
+ * DynamoDB's default, the AWS-owned key: encrypted at rest just the same, no
+ * KMS charge, no key policy to manage. Nothing here needs a key the account
+ * controls (no cross-account access, no key-level audit requirement).
+ */
+export function tableArgs(shape: TableShape, options: TableOptions): aws.dynamodb.TableArgs {
   return {
     billingMode: 'PAY_PER_REQUEST',
     hashKey: shape.partitionKey.name,
@@ -40,8 +66,8 @@ export function tableArgs(shape: TableShape): aws.dynamodb.TableArgs {
       projectionType: index.projection,
     })),
     ttl: { attributeName: shape.ttlAttribute, enabled: true },
-    pointInTimeRecovery: { enabled: true },
-    serverSideEncryption: { enabled: true },
+    pointInTimeRecovery: { enabled: options.pointInTimeRecovery && RECOVERABLE_TABLES.has(shape.logicalName) },
+    serverSideEncryption: { enabled: false },
     streamEnabled: shape.stream !== undefined,
     streamViewType: shape.stream,
   };
@@ -56,11 +82,11 @@ export interface DeployedTable {
 export class StreamerTables extends pulumi.ComponentResource {
   readonly byName: Readonly<Record<TableName, DeployedTable>>;
 
-  constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: TableOptions, opts?: pulumi.ComponentResourceOptions) {
     super('streamer:infra:Tables', name, {}, opts);
     const byName = {} as Record<TableName, DeployedTable>;
     for (const shape of ALL_TABLES) {
-      const table = new aws.dynamodb.Table(`${name}-${shape.logicalName}`, tableArgs(shape), { parent: this });
+      const table = new aws.dynamodb.Table(`${name}-${shape.logicalName}`, tableArgs(shape, args), { parent: this });
       byName[shape.logicalName] = { shape, table };
     }
     this.byName = byName;

@@ -103,6 +103,17 @@ export interface DeployedWebSocketApi {
   readonly twoWayRoutes: readonly string[];
 }
 
+/** An SSM parameter the stack creates; a SecureString's value is a secret marker in the manifest. */
+export interface DeployedParameter {
+  readonly name: string;
+  readonly arn: string;
+  readonly type: 'String' | 'StringList' | 'SecureString';
+  readonly tier: 'Standard' | 'Advanced';
+  /** The customer KMS key encrypting it; `undefined`: `aws/ssm`. */
+  readonly keyArn: string | undefined;
+  readonly value: string | SecretMarker;
+}
+
 export interface LocalDeployment {
   readonly project: string;
   readonly stack: string;
@@ -114,6 +125,7 @@ export interface LocalDeployment {
   readonly streamMappings: readonly DeployedStreamMapping[];
   readonly schedules: readonly DeployedSchedule[];
   readonly queues: readonly { readonly name: string; readonly arn: string }[];
+  readonly parameters: readonly DeployedParameter[];
   /** Resources the local runtime does not emulate (alarms, dashboards, log groups, …), as `type name`. */
   readonly notEmulated: readonly string[];
 }
@@ -139,6 +151,7 @@ const EMULATED_TYPES = new Set([
   'aws:cloudwatch/eventRule:EventRule',
   'aws:cloudwatch/eventTarget:EventTarget',
   'aws:sqs/queue:Queue',
+  'aws:ssm/parameter:Parameter',
 ]);
 
 export function readManifest(file: string): DeploymentManifest {
@@ -304,6 +317,18 @@ export function deploymentFromManifest(manifest: DeploymentManifest, rootDir: st
   });
 
   const queues = ofType('aws:sqs/queue:Queue').map((r) => ({ name: text(r, 'name', 'outputs'), arn: text(r, 'arn', 'outputs') }));
+  const parameters: DeployedParameter[] = ofType('aws:ssm/parameter:Parameter').map((r) => {
+    const value = r.inputs.value;
+    if (typeof value !== 'string' && !isSecretMarker(value)) throw new DeploymentManifestError(`SSM parameter ${r.name} has no value in the manifest`);
+    return {
+      name: text(r, 'name', 'outputs'),
+      arn: text(r, 'arn', 'outputs'),
+      type: (r.inputs.type as DeployedParameter['type'] | undefined) ?? 'String',
+      tier: (r.inputs.tier as DeployedParameter['tier'] | undefined) ?? 'Standard',
+      keyArn: typeof r.inputs.keyId === 'string' ? r.inputs.keyId : undefined,
+      value,
+    };
+  });
   const notEmulated = manifest.resources
     .filter((r) => r.custom !== false && !r.type.startsWith('streamer:') && !EMULATED_TYPES.has(r.type))
     .map((r) => `${r.type} ${r.name}`);
@@ -319,6 +344,7 @@ export function deploymentFromManifest(manifest: DeploymentManifest, rootDir: st
     streamMappings,
     schedules,
     queues,
+    parameters,
     notEmulated,
   };
 }

@@ -7,7 +7,7 @@
  * throws what it would throw on AWS.
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenEphemeral } from './ephemeral-server';
 import { dynamoDbAuthorizations, UnsupportedDynamoDbOperationError } from './dynamodb-request-resources';
 import { readBody } from './http-responses';
 import { type LocalIam, sendAwsResponse } from './local-iam';
@@ -115,18 +115,5 @@ export async function startDynamoDbGateway(options: DynamoDbGatewayOptions): Pro
       else response.destroy();
     });
   });
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, options.host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://${options.host}:${port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listenEphemeral(server, options.host);
 }

@@ -20,6 +20,8 @@ export interface ContainerEnvironmentInput {
   readonly credentials: Readonly<Record<string, string>>;
   /** Where the IAM-checked DynamoDB front listens. */
   readonly dynamodbEndpoint: string;
+  /** Where the IAM-checked SSM Parameter Store listens. */
+  readonly ssmEndpoint: string;
   /** Where the gateway, `@connections` and Lambda APIs listen: `http://127.0.0.1:<port>`. */
   readonly httpEndpoint: string;
   /** Values of the manifest's redacted secrets, by config key (`streamer:jwtSecret`). */
@@ -69,6 +71,7 @@ export function containerEnvironment(fn: DeployedFunction, input: ContainerEnvir
     ...lambdaRuntimeVariables(fn, deployment.region),
     ...input.credentials,
     AWS_ENDPOINT_URL_DYNAMODB: input.dynamodbEndpoint,
+    AWS_ENDPOINT_URL_SSM: input.ssmEndpoint,
     AWS_ENDPOINT_URL_LAMBDA: input.httpEndpoint,
     AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI: localManagementEndpoint,
   };

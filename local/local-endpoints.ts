@@ -21,7 +21,8 @@ import { CUSTOM_SECRET_MESSAGE, DevTokenClaimsError, mintDevToken } from './dev-
 import type { DeadLetterFile } from './dead-letters';
 import type { EmfMetrics } from './emf-metrics';
 import type { FunctionContainerStats } from './lambda-containers';
-import { sendJson } from './http-responses';
+import { readBody, sendJson } from './http-responses';
+import type { RunningParameterStore } from './parameter-store';
 import type { WebSocketGateway } from './websocket-gateway';
 
 export interface LocalEndpointsContext {
@@ -40,7 +41,12 @@ export interface LocalEndpointsContext {
   readonly unavailability?: () => string | undefined;
   /** Each function's containers, invocations and thread CPU (`/_local/functions`). */
   readonly functionStats?: () => Record<string, FunctionContainerStats>;
+  /** SSM Parameter Store: `PUT /_local/parameters?name=` overwrites a value, as an operator would. */
+  readonly parameters?: RunningParameterStore;
 }
+
+/** A parameter value is at most 8 KB (an advanced parameter). */
+const MAX_PARAMETER_BYTES = 8192;
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -76,6 +82,18 @@ export function handleLocalEndpoint(
     // The runtime's own way to drop a client (tests, the dashboard's operator): `@connections` answers only a function's signed calls.
     if (!context.gateway.disconnect(decodeURIComponent(closing[1]!))) sendJson(response, 410, { message: 'Connection is gone' });
     else response.writeHead(204).end();
+    return true;
+  }
+  if (url.pathname === '/_local/parameters' && request.method === 'PUT' && context.parameters) {
+    // The operator's `aws ssm put-parameter --overwrite` (a token key rotation): the functions read it through SSM.
+    const store = context.parameters;
+    const name = url.searchParams.get('name') ?? '';
+    readBody(request, MAX_PARAMETER_BYTES)
+      .then((body) => {
+        if (store.put(name, body.toString('utf8'))) response.writeHead(204).end();
+        else sendJson(response, 404, { message: `no SSM parameter ${name}` });
+      })
+      .catch((error: unknown) => sendJson(response, 400, { message: error instanceof Error ? error.message : String(error) }));
     return true;
   }
   if (request.method !== 'GET' && request.method !== 'HEAD') return false;

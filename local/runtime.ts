@@ -42,6 +42,7 @@ import type { LocalRuntimeOptions } from './local-config';
 import { handleLocalEndpoint } from './local-endpoints';
 import { LocalIam } from './local-iam';
 import { createLogger, describeError, type Logger } from './log';
+import { startParameterStore, type RunningParameterStore } from './parameter-store';
 import { Schedule } from './schedule';
 import { DynamoDbStreamPoller } from './stream-poller';
 import { ensureDeployedTables, type LocalTable } from './tables';
@@ -65,6 +66,8 @@ export interface RunningLocalRuntime {
   /** What runs: the manifest's deployment. */
   readonly deployment: LocalDeployment;
   readonly iam: LocalIam;
+  /** SSM Parameter Store (the token key), as the functions reach it. */
+  readonly parameters: RunningParameterStore;
   /** The functions' metrics, aggregated from their EMF output (`GET /metrics`). */
   readonly metrics: EmfMetrics;
   /** Milliseconds from `bootLocalRuntime` to ready. */
@@ -144,6 +147,16 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
       log: log.child('dynamodb'),
     });
     stops.push(['DynamoDB front', () => dynamodbFront.stop()]);
+    const secrets = { 'streamer:jwtSecret': devJwtSecret(process.env) };
+    const parameters = await startParameterStore({
+      deployment,
+      iam,
+      secrets,
+      developmentSecret: devJwtSecret(process.env),
+      host: options.host,
+      log: log.child('ssm'),
+    });
+    stops.push(['SSM Parameter Store', () => parameters.stop()]);
 
     const metrics = new EmfMetrics();
     // Each function runs in its own containers with exactly its environment; this process's stays its own.
@@ -151,8 +164,9 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
       functions: functionSpecs(deployment, options, {
         iam,
         dynamodbEndpoint: dynamodbFront.endpoint,
+        ssmEndpoint: parameters.endpoint,
         httpEndpoint: httpUrl,
-        secrets: { 'streamer:jwtSecret': devJwtSecret(process.env) },
+        secrets,
       }),
       localConcurrencyCap: options.asyncConcurrency,
       log: log.child('lambda'),
@@ -205,6 +219,7 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
         wsUrl: () => wsUrl,
         httpUrl,
         devTokens: usesDevelopmentSecret(process.env),
+        parameters,
         unavailability: () => dynamodb.unavailability(),
         functionStats: () => Object.fromEntries(deployment.functions.map((fn) => [fn.name, functions.stats(fn.name)!])),
       };
@@ -270,6 +285,7 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
       tables,
       deployment,
       iam,
+      parameters,
       metrics,
       startupMs: Date.now() - started,
       lost: dynamodb.lost,
@@ -302,6 +318,7 @@ function closeServer(server: Server): Promise<void> {
 interface SpecContext {
   readonly iam: LocalIam;
   readonly dynamodbEndpoint: string;
+  readonly ssmEndpoint: string;
   readonly httpEndpoint: string;
   readonly secrets: Readonly<Record<string, string>>;
 }

@@ -7,24 +7,25 @@
  * renders the `local` stack's manifest, dist/deployment.json (docs/synth.md),
  * from the function bundles just built.
  *
- * Powertools Tracer (with aws-xray-sdk-core) is bundled on its own, beside
- * each function at dist/<fn>/node_modules/@aws-lambda-powertools/tracer/,
- * where Node resolves the function's `require` of it: only a function with
- * tracing on loads it (functions/tracing.ts).
+ * The function bundles come from infra/function-bundles.ts, the module the
+ * Pulumi program bundles with while it runs: one set of esbuild options for
+ * what the local runtime runs and what a stack ships.
  *
  *   node scripts/build.mjs            all bundles
  *   node scripts/build.mjs --functions-only
  */
 import { build } from 'esbuild';
-import { copyFileSync, existsSync, rmSync, mkdirSync, statSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+import { existsSync, rmSync, mkdirSync, statSync } from 'node:fs';
+import { join, dirname, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { loadFunctionBundler } from './function-bundle.mjs';
 import { runSynth } from './synth.mjs';
-import { declaredFunctionNames, functionBundleOptions, ON_DEMAND_MODULES } from './function-bundle.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+const bundler = await loadFunctionBundler();
 /** The functions, read from their one declaration (functions/core/function-declarations.ts). */
-export const FUNCTIONS = await declaredFunctionNames(root);
+export const FUNCTIONS = bundler.FUNCTION_NAMES;
 
 const common = {
   bundle: true,
@@ -47,36 +48,10 @@ const functionsOnly = process.argv.includes('--functions-only');
 const started = Date.now();
 const report = [];
 
-const onDemand = [];
-for (const name of ON_DEMAND_MODULES) {
-  const outfile = join('dist', '.on-demand', name, 'index.js');
-  rmSync(join(root, dirname(outfile)), { recursive: true, force: true });
-  await build({
-    ...common,
-    stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: root, loader: 'js' },
-    outfile,
-    target: 'node22',
-    mainFields: ['module', 'main'],
-    minify: true,
-    sourcemap: false,
-  });
-  onDemand.push({ name, outfile, bytes: statSync(join(root, outfile)).size });
-}
-
-for (const fn of FUNCTIONS) {
-  rmSync(join(root, 'dist', fn), { recursive: true, force: true });
-  mkdirSync(join(root, 'dist', fn), { recursive: true });
-  const outfile = join('dist', fn, 'index.js');
-  await build(functionBundleOptions(root, fn, { outfile: join(root, outfile) }));
-  report.push({ outfile, bytes: statSync(join(root, outfile)).size });
-  for (const { name, outfile, bytes } of onDemand) {
-    const target = join('dist', fn, 'node_modules', name, 'index.js');
-    mkdirSync(join(root, dirname(target)), { recursive: true });
-    copyFileSync(join(root, outfile), join(root, target));
-    report.push({ outfile: target, bytes });
-  }
-}
-rmSync(join(root, 'dist', '.on-demand'), { recursive: true, force: true });
+// The local stack runs with source maps (readable stack traces while developing); its manifest
+// (below) ships exactly these bundles, checked against their sources (streamer:prebuiltBundles dist).
+const functionBundles = bundler.buildFunctionBundles({ root, outDir: join(root, 'dist'), settings: { sourceMaps: true } });
+for (const fn of FUNCTIONS) report.push({ outfile: relative(root, join(functionBundles[fn].dir, 'index.js')), bytes: functionBundles[fn].bytes });
 
 if (!functionsOnly) {
   report.push(await bundle('local/main.ts', 'dist/local', { target: 'node20', external: ['fsevents'] }));

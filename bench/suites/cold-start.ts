@@ -4,10 +4,15 @@
  * in a fresh `node` process per run and reported as the median. The first
  * invocation's client set-up (composeDeps) is not included: it needs a
  * configured environment and runs on the first event.
+ *
+ * Each bundle is loaded twice: as deployed by default (no source maps), and
+ * with `--enable-source-maps` and its map beside it, as every function ran
+ * before `streamer:sourceMaps` (off by default) existed: the difference is
+ * what the setting costs each cold start.
  */
 import { spawnSync } from 'node:child_process';
 import { FUNCTION_NAMES } from '../../functions/core/function-declarations';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchContext } from '../lib/context';
 import { count, type Figure, type SectionResult } from '../lib/report';
@@ -25,9 +30,10 @@ const loaded = process.hrtime.bigint();
 process.stdout.write(JSON.stringify({ requireMs: Number(loaded - started) / 1e6, heapMiB: process.memoryUsage().heapUsed / 1048576 }));
 `;
 
-function probe(bundle: string | undefined): { requireMs: number; processMs: number; heapMiB: number } {
+function probe(bundle: string | undefined, sourceMaps = false): { requireMs: number; processMs: number; heapMiB: number } {
   const began = performance.now();
-  const args = bundle ? ['-e', PROBE, bundle] : ['-e', 'process.stdout.write(JSON.stringify({ requireMs: 0, heapMiB: 0 }))'];
+  const flags = sourceMaps ? ['--enable-source-maps'] : [];
+  const args = bundle ? [...flags, '-e', PROBE, bundle] : ['-e', 'process.stdout.write(JSON.stringify({ requireMs: 0, heapMiB: 0 }))'];
   const out = spawnSync(process.execPath, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', AWS_REGION: 'us-east-1' },
@@ -46,17 +52,29 @@ export async function measureColdStart(context: BenchContext): Promise<SectionRe
   const functions = FUNCTIONS.map((fn) => {
     const bundle = join(REPO_ROOT, 'dist', fn, 'index.js');
     const bytes = statSync(bundle).size;
-    const samples = Array.from({ length: runs }, () => probe(bundle));
+    // Interleaved, so that a neighbour's load on this machine weighs on both the same.
+    const hasMap = existsSync(`${bundle}.map`);
+    const samples: ReturnType<typeof probe>[] = [];
+    const mapped: ReturnType<typeof probe>[] = [];
+    for (let run = 0; run < runs; run++) {
+      samples.push(probe(bundle));
+      if (hasMap) mapped.push(probe(bundle, true));
+    }
     return {
       fn,
       bytes,
+      mapBytes: mapped.length > 0 ? statSync(`${bundle}.map`).size : 0,
+      withSourceMapsMs: mapped.length > 0 ? Math.round(median(mapped.map((s) => s.requireMs)) * 10) / 10 : undefined,
       requireMs: Math.round(median(samples.map((s) => s.requireMs)) * 10) / 10,
       processMs: Math.round(median(samples.map((s) => s.processMs)) * 10) / 10,
       heapMiB: Math.round(median(samples.map((s) => s.heapMiB)) * 10) / 10,
       samplesMs: samples.map((s) => Math.round(s.requireMs * 10) / 10),
     };
   });
-  for (const f of functions) context.log(`  ${f.fn}: ${(f.bytes / 1024).toFixed(1)} KiB, require + init ${f.requireMs} ms (median of ${runs})`);
+  for (const f of functions) {
+    const maps = f.withSourceMapsMs === undefined ? '' : `; with --enable-source-maps and its ${(f.mapBytes / 1048576).toFixed(1)} MiB map ${f.withSourceMapsMs} ms`;
+    context.log(`  ${f.fn}: ${(f.bytes / 1024).toFixed(1)} KiB, require + init ${f.requireMs} ms (median of ${runs})${maps}`);
+  }
   const figures: Figure[] = functions.map((f) => ({
     section: '6 Cold start',
     name: `${f.fn}: bundle size, require + init (median of ${runs})`,
@@ -66,5 +84,15 @@ export async function measureColdStart(context: BenchContext): Promise<SectionRe
     note: f.fn === 'connect' ? `a bare \`node -e\` process takes ${baseline.toFixed(0)} ms to start and exit on this machine (Lambda's own runtime start, not counted)` : undefined,
     data: f,
   }));
+  // Before/after streamer:sourceMaps: what every cold start paid while each function ran with its map.
+  for (const f of functions) {
+    if (f.withSourceMapsMs === undefined) continue;
+    figures.push({
+      section: '6 Cold start',
+      name: `${f.fn}: require + init without / with source maps (median of ${runs})`,
+      value: `${f.requireMs} ms / ${f.withSourceMapsMs} ms (+${Math.round((f.withSourceMapsMs - f.requireMs) * 10) / 10} ms, ${count(f.mapBytes / 1048576, 1)} MiB map)`,
+      data: { fn: f.fn, withoutMs: f.requireMs, withMs: f.withSourceMapsMs, mapBytes: f.mapBytes },
+    });
+  }
   return { figures, details: { runs, nodeProcessBaselineMs: Math.round(baseline), functions } };
 }

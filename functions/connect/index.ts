@@ -1,4 +1,5 @@
 /** `$connect`: verify the token, store the connection; a refused token answers 401 and the handshake fails. */
+import { ssmTokenKeys } from '../core/auth/ssm-token-keys';
 import { openConnection } from '../core/lifecycle/connection-lifecycle';
 import { describe } from '../core/lifecycle/describe-error';
 import { logger, streamerDeps, withObservability } from '../streamer-runtime';
@@ -7,7 +8,7 @@ import { websocketLogKeys, type WebSocketEvent, type WebSocketResult } from '../
 export const handler = withObservability(async (event: WebSocketEvent): Promise<WebSocketResult> => {
   const connectionId = event.requestContext.connectionId;
   try {
-    const outcome = await openConnection(streamerDeps('connect'), {
+    const outcome = await openConnection(streamerDeps('connect', { tokenKeys: ssmTokenKeys }), {
       connectionId,
       queryStringParameters: event.queryStringParameters,
       headers: event.headers,

@@ -34,7 +34,8 @@ export interface TableShape {
   readonly globalIndexes: readonly GlobalIndexShape[];
   /** Attribute holding an epoch-seconds expiry; DynamoDB deletes expired items. */
   readonly ttlAttribute: string;
-  readonly stream?: 'NEW_AND_OLD_IMAGES';
+  /** The processor reads only the new image (its filter and its claim): a wider view only makes records bigger. */
+  readonly stream?: 'NEW_IMAGE';
 }
 
 /** Number of partitions the lease index spreads running requests over (avoids one hot GSI key). */
@@ -56,12 +57,8 @@ export const REQUESTS_TABLE: TableShape = {
   logicalName: 'requests',
   partitionKey: { name: 'request_id', type: 'S' },
   globalIndexes: [
-    {
-      name: 'by_connection',
-      partitionKey: { name: 'connection_id', type: 'S' },
-      sortKey: { name: 'created_at', type: 'N' },
-      projection: 'KEYS_ONLY',
-    },
+    // No index by connection: nothing queries a connection's requests (a client asks by request id,
+    // and a gone connection's subscriptions go through subscriptions.by_connection).
     {
       // Sparse: only requests that are `processing` carry `lease_shard`, so the
       // sweeper finds expired leases (crashed runs) without scanning the table.
@@ -72,7 +69,7 @@ export const REQUESTS_TABLE: TableShape = {
     },
   ],
   ttlAttribute: 'ttl',
-  stream: 'NEW_AND_OLD_IMAGES',
+  stream: 'NEW_IMAGE',
 };
 
 export const SUBSCRIPTIONS_TABLE: TableShape = {

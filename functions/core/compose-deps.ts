@@ -12,6 +12,7 @@ import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagem
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
+import type { StoredTokenKeys } from './auth/stored-token-keys';
 import { readAuthSettings, TokenVerifier } from './auth/verify-token';
 import { systemClock } from './clock';
 import type { WorkDispatcher } from './dispatcher';
@@ -47,6 +48,11 @@ export interface ComposeOptions {
    * one (`lambdaWorkDispatcher`), so the other bundles leave the Lambda client out.
    */
   readonly dispatcher?: (workerFunction: string, instrumentClient: InstrumentClient) => WorkDispatcher;
+  /**
+   * Builds the reader of the stored HS256 key set. Only connect passes one
+   * (`ssmTokenKeys`), so the other bundles leave the SSM client out.
+   */
+  readonly tokenKeys?: (parameterName: string, refreshSeconds: number, instrumentClient: InstrumentClient) => StoredTokenKeys;
 }
 
 /**
@@ -105,7 +111,12 @@ export function composeDeps(options: ComposeOptions): StreamerDeps {
     progressLog: part(tables.has('progress-log'), 'the progress-log table', () => new DynamoProgressLogStore(db!, settings.tables.progressLog)),
     notifier,
     dispatcher,
-    verifier: part(declares('tokenKey'), 'the token key', () => new TokenVerifier(readAuthSettings(env))),
+    verifier: part(declares('tokenKey'), 'the token key', () => {
+      const auth = readAuthSettings(env);
+      if (auth.kind !== 'secretParameter') return new TokenVerifier(auth);
+      if (options.tokenKeys === undefined) throw new ConfigurationError(`${ENV.jwtSecretParameter} is set, but this entry point reads no stored token key`);
+      return new TokenVerifier(auth, { storedKeys: options.tokenKeys(auth.parameterName, auth.refreshSeconds, instrument) });
+    }),
     rateLimiter: tables.has('rate-limits')
       ? new SharedRateLimiter(new DynamoRateLimitStore(db!, settings.tables.rateLimits!), settings.rateLimits)
       : undeclared(fn, 'the rate-limits table'),

@@ -17,9 +17,9 @@ export interface SecretMarker {
   readonly $secret: string;
 }
 
-/** A file archive (a function's code): its path relative to the project root, `/`-separated. */
+/** A file archive (a function's code): its path relative to the project root, `/`-separated, and the SHA-256 of its contents. */
 export interface ArchiveMarker {
-  readonly $archive: { readonly path?: string; readonly uri?: string; readonly assets?: JsonObject };
+  readonly $archive: { readonly path?: string; readonly sha256?: string; readonly uri?: string; readonly assets?: JsonObject };
 }
 
 /** An asset: a file (relative path), inline text, or a URI. */

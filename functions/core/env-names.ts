@@ -24,7 +24,10 @@ export const ENV = {
   rateLimitPerConnection: 'STREAMER_RATE_LIMIT_CONNECTION',
   rateLimitPerUser: 'STREAMER_RATE_LIMIT_USER',
   rateLimitPerTenant: 'STREAMER_RATE_LIMIT_TENANT',
-  jwtSecret: 'STREAMER_JWT_SECRET',
+  /** The SSM SecureString parameter holding the HS256 key set (never the key itself). */
+  jwtSecretParameter: 'STREAMER_JWT_SECRET_PARAMETER',
+  /** How often connect re-reads that parameter at most, in seconds. */
+  tokenKeyRefreshSeconds: 'STREAMER_TOKEN_KEY_REFRESH_SECONDS',
   jwtPublicKey: 'STREAMER_JWT_PUBLIC_KEY',
   jwksUrl: 'STREAMER_JWKS_URL',
   jwtAlgorithms: 'STREAMER_JWT_ALGORITHMS',

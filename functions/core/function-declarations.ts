@@ -51,7 +51,11 @@ export interface WorkerDispatchCapability {
   readonly kind: 'workerDispatch';
 }
 
-/** Verifies client tokens: the key source, algorithms, issuer and audience. */
+/**
+ * Verifies client tokens: the key source, algorithms, issuer and audience; an
+ * HS256 key is read from its SSM SecureString parameter (`ssm:GetParameter`
+ * on that parameter, `kms:Decrypt` when a customer key encrypts it).
+ */
 export interface TokenKeyCapability {
   readonly kind: 'tokenKey';
 }
@@ -103,9 +107,14 @@ export const TABLE_ENV: Readonly<Record<TableName, string>> = {
   'progress-log': ENV.progressLogTable,
 };
 
-/** Token settings: the key source (exactly one is set), the optional checks and the longest lifetime. */
+/**
+ * Token settings: the key source (exactly one is set: the secret store's
+ * parameter, a public key, a JWKS URL), the optional checks and the longest
+ * lifetime. The HS256 secret itself is read from the parameter, never from here.
+ */
 export const TOKEN_KEY_ENV: readonly string[] = [
-  ENV.jwtSecret,
+  ENV.jwtSecretParameter,
+  ENV.tokenKeyRefreshSeconds,
   ENV.jwtPublicKey,
   ENV.jwksUrl,
   ENV.jwtAlgorithms,

@@ -27,7 +27,12 @@ export const DEFAULTS = {
   rateLimitPerTenant: { ratePerSecond: 1000, burst: 2000 },
   /** Longest token lifetime (`exp - iat`) the connect function accepts: 24 h. */
   maxTokenLifetimeSeconds: 86_400,
+  /** The stored token key is re-read at most this often: a rotation reaches every connect container within it. */
+  tokenKeyRefreshSeconds: 300,
 } as const;
+
+/** How often the stored token key may be re-read, in seconds: at least every second, at most hourly. */
+export const TOKEN_KEY_REFRESH_RANGE_SECONDS = { min: 1, max: 3600 } as const;
 
 /**
  * The range a maximum token lifetime may be set to, in seconds: at least a

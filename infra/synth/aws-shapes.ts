@@ -235,6 +235,14 @@ const SHAPES: Readonly<Record<string, Shape>> = {
       };
     },
   },
+  'aws:ssm/parameter:Parameter': {
+    autoNamed: 'name',
+    // The id is the name; the ARN drops a name's leading "/" (parameter/streamer-dev/token-key).
+    render: ({ target, physicalName }) => ({
+      id: physicalName,
+      outputs: { arn: arn('ssm', target, `parameter/${physicalName.replace(/^\//, '')}`), version: 1, tier: 'Standard' },
+    }),
+  },
   'aws:sqs/queue:Queue': {
     autoNamed: 'name',
     render: ({ target, inputs, physicalName }) => {

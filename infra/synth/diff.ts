@@ -118,10 +118,20 @@ export function diffManifests(before: DeploymentManifest, after: DeploymentManif
   };
 }
 
+/** A function's code as `dist/router (sha256 4bf96098…)`: which folder, and which contents. */
+function archiveOf(value: JsonValue): string | undefined {
+  if (!isObject(value) || !isObject(value.$archive)) return undefined;
+  const { path, sha256 } = value.$archive;
+  if (typeof path !== 'string') return undefined;
+  return typeof sha256 === 'string' ? `${path} (sha256 ${sha256.slice(0, 12)}…)` : path;
+}
+
 /** A value on one line: strings bare, secrets as `[secret]`, structures as compact JSON. */
 export function showValue(value: JsonValue | undefined): string {
   if (value === undefined) return '(none)';
   if (isSecretMarker(value)) return '[secret]';
+  const archive = archiveOf(value);
+  if (archive !== undefined) return archive;
   if (typeof value === 'string') return value.length > 120 ? `${JSON.stringify(value.slice(0, 117))}…` : JSON.stringify(value);
   const json = JSON.stringify(value, (_key, v: JsonValue) => (isSecretMarker(v) ? '[secret]' : v));
   return json.length > 120 ? `${json.slice(0, 117)}…` : json;

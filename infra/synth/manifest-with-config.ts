@@ -24,9 +24,16 @@ export function manifestWithConfig({ root, config, jwtSecret }: ManifestWithConf
   const buildManifest = join(root, 'dist', 'deployment.json');
   const keys = Object.keys(config).sort();
   if (keys.length === 0) return buildManifest;
-  const values: Record<string, string> = Object.fromEntries(keys.map((key) => [`streamer:${key}`, config[key]!]));
-  // A stack file replaces the local default, which is where the development secret comes from: name it again.
-  values['streamer:jwtSecret'] = jwtSecret;
+  // A stack file replaces the local default, which is where the development secret and the
+  // build's bundles (dist/, with source maps) come from: name them again, unless the config does.
+  const values: Record<string, string> = {
+    'streamer:prebuiltBundles': 'dist',
+    'streamer:sourceMaps': 'true',
+    ...Object.fromEntries(keys.map((key) => [`streamer:${key}`, config[key]!])),
+  };
+  if (values['streamer:jwtSecretParameter'] === undefined && values['streamer:jwksUrl'] === undefined && values['streamer:jwtPublicKey'] === undefined) {
+    values['streamer:jwtSecret'] = jwtSecret;
+  }
   const digest = createHash('sha256').update(JSON.stringify(values)).digest('hex').slice(0, 16);
   const dir = join(root, 'dist', 'test-manifests');
   const out = join(dir, `${digest}.json`);

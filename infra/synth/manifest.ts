@@ -15,7 +15,8 @@
  */
 import * as path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
-import { distDirectory } from '../function-code';
+import * as fs from 'node:fs';
+import { directoryHash } from '../function-bundles';
 import { AwsShapedMocks, DEFAULT_ACCOUNT_ID, DEFAULT_REGION, PARTITION, type AwsTarget } from './aws-shapes';
 import type { StackConfigSource } from './stack-config';
 
@@ -39,8 +40,6 @@ export interface RenderOptions {
   readonly config: StackConfigSource;
   /** Defaults to {@link DEFAULT_ACCOUNT_ID}, or the first of `aws:allowedAccountIds`. */
   readonly accountId?: string;
-  /** Where the function bundles are; defaults to `STREAMER_DIST_DIR`, else `<root>/dist`. */
-  readonly distDir?: string;
   /** Loads the program; must import it only when called (after the mocks are set). Defaults to `index.ts`. */
   readonly loadProgram?: () => Promise<Record<string, unknown>>;
 }
@@ -131,7 +130,12 @@ class ValueRenderer {
 
   private renderFileLike(object: Record<string, unknown>): JsonObject {
     const out: JsonObject = {};
-    if (typeof object.path === 'string') out.path = this.portable(object.path);
+    if (typeof object.path === 'string') {
+      out.path = this.portable(object.path);
+      // A folder's contents, hashed as an archive of it would hold them: a code change shows in a diff, no change shows nothing.
+      const folder = path.resolve(this.root, object.path);
+      if (fs.existsSync(folder) && fs.statSync(folder).isDirectory()) out.sha256 = directoryHash(folder);
+    }
     if (typeof object.text === 'string') out.text = this.render(object.text);
     if (typeof object.uri === 'string') out.uri = object.uri;
     if (object.assets !== undefined) out.assets = this.render(object.assets);
@@ -255,8 +259,8 @@ export async function renderManifest(options: RenderOptions): Promise<Deployment
   const accountId = options.accountId ?? (allowed !== undefined ? firstAccount(allowed) : undefined) ?? DEFAULT_ACCOUNT_ID;
   const target: AwsTarget = { accountId, region };
 
-  // The program finds its bundles through this variable; bundled, its own `__dirname` is not the project root.
-  process.env.STREAMER_DIST_DIR = options.distDir ?? distDirectory(root);
+  // The program finds its sources through this variable; bundled, its own `__dirname` is not the project root.
+  process.env.STREAMER_PROJECT_ROOT = root;
 
   const registrations: Registration[] = [];
   let urnOf: ((args: pulumi.runtime.MockResourceArgs) => string) | undefined;

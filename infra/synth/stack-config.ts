@@ -89,7 +89,8 @@ export function securePlaceholder(key: string): string {
 /**
  * Reads the project and stack config. A stack without a stack file is
  * rendered only when it is {@link LOCAL_STACK}: project defaults plus the
- * local runtime's development JWT secret (`local/dev-token.ts`).
+ * local runtime's development JWT secret (`local/dev-token.ts`), shipping the
+ * bundles `npm run build` wrote to `dist/`.
  */
 export function loadStackConfig(options: StackConfigOptions): StackConfigSource {
   const projectFile = path.join(options.root, 'Pulumi.yaml');
@@ -126,6 +127,9 @@ export function loadStackConfig(options: StackConfigOptions): StackConfigSource 
     throw new StackFileError(stackFile, 'does not exist');
   } else if (options.stack === LOCAL_STACK) {
     values[`${CONFIG_NAMESPACE}:jwtSecret`] = devJwtSecret(options.env);
+    // `npm run build` bundles dist/ (with source maps, for readable local stack traces) before it renders this stack.
+    values[`${CONFIG_NAMESPACE}:prebuiltBundles`] = 'dist';
+    values[`${CONFIG_NAMESPACE}:sourceMaps`] = 'true';
   } else {
     throw new StackFileError(stackFile, `does not exist: only the "${LOCAL_STACK}" stack renders without a stack file`);
   }

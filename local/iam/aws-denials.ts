@@ -16,7 +16,7 @@ import type { AuthorizationDecision } from './policy-evaluator';
 import { SIGV4_MESSAGES, type SigV4FailureReason } from './sigv4';
 
 /** The services the local runtime emulates, by their signing name. */
-export type DenyingService = 'dynamodb' | 'execute-api' | 'lambda';
+export type DenyingService = 'dynamodb' | 'execute-api' | 'lambda' | 'ssm';
 
 /** An HTTP response, ready to write. */
 export interface AwsErrorResponse {
@@ -45,7 +45,7 @@ const AUTHENTICATION_ERRORS: Readonly<Record<SigV4FailureReason, string>> = {
 };
 
 interface ServiceProtocol {
-  readonly protocol: 'json1.0' | 'restJson';
+  readonly protocol: 'json1.0' | 'json1.1' | 'restJson';
   readonly status: number;
   /**
    * Whether the denial message says why ("because no identity-based policy
@@ -60,6 +60,7 @@ const SERVICES: Readonly<Record<DenyingService, ServiceProtocol>> = {
   dynamodb: { protocol: 'json1.0', status: 400, explainsDenial: true, missingAuthenticationMessage: SIGV4_MESSAGES.missing },
   'execute-api': { protocol: 'restJson', status: 403, explainsDenial: false, missingAuthenticationMessage: 'Missing Authentication Token' },
   lambda: { protocol: 'restJson', status: 403, explainsDenial: true, missingAuthenticationMessage: 'Missing Authentication Token' },
+  ssm: { protocol: 'json1.1', status: 400, explainsDenial: true, missingAuthenticationMessage: SIGV4_MESSAGES.missing },
 };
 
 /**
@@ -115,10 +116,10 @@ export function authenticationFailureResponse(service: DenyingService, failure: 
 function errorResponse(service: DenyingService, errorName: string, text: { Message: string } | { message: string }): AwsErrorResponse {
   const { protocol, status } = SERVICES[service];
   const requestId = randomUUID();
-  if (protocol === 'json1.0') {
+  if (protocol === 'json1.0' || protocol === 'json1.1') {
     return {
       status,
-      headers: { 'Content-Type': 'application/x-amz-json-1.0', 'x-amzn-RequestId': requestId },
+      headers: { 'Content-Type': `application/x-amz-${protocol === 'json1.0' ? 'json-1.0' : 'json-1.1'}`, 'x-amzn-RequestId': requestId },
       body: JSON.stringify({ __type: `com.amazon.coral.service#${errorName}`, ...text }),
     };
   }

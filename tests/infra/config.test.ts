@@ -100,7 +100,7 @@ describe('stack configuration', () => {
   it('accepts for maxTokenLifetimeSeconds exactly the range, and has the default, the connect function reads', () => {
     const functionsAccept = (value: number) => {
       try {
-        return readAuthSettings({ [ENV.jwtSecret]: TEST_JWT_SECRET, [ENV.jwtMaxLifetimeSeconds]: String(value) }).maxLifetimeSeconds === value;
+        return readAuthSettings({ [ENV.jwtSecretParameter]: '/streamer-dev/token-key', [ENV.jwtMaxLifetimeSeconds]: String(value) }).maxLifetimeSeconds === value;
       } catch {
         return false;
       }
@@ -110,7 +110,7 @@ describe('stack configuration', () => {
       expect({ value, stack: stackAccepts(value) }).toEqual({ value, stack: functionsAccept(value) });
     }
     expect(parseStackConfig(valid).auth.maxLifetimeSeconds).toBe(DEFAULTS.maxTokenLifetimeSeconds);
-    expect(readAuthSettings({ [ENV.jwtSecret]: TEST_JWT_SECRET }).maxLifetimeSeconds).toBe(DEFAULTS.maxTokenLifetimeSeconds);
+    expect(readAuthSettings({ [ENV.jwtSecretParameter]: '/streamer-dev/token-key' }).maxLifetimeSeconds).toBe(DEFAULTS.maxTokenLifetimeSeconds);
   });
 
   it.each(['50/100', '2.5/10', ' 7 / 9 ', '1000', '0/10', '5/0', 'a/b'])('parses the rate limit %j as the functions do', (value) => {
@@ -184,7 +184,7 @@ describe('stack configuration', () => {
 
   it('refuses a stack with no token key, and says how to set one', () => {
     const [problem] = problemsOf({});
-    expect(problem).toContain('exactly one of streamer:jwtSecret, streamer:jwtPublicKey, streamer:jwksUrl must be set');
+    expect(problem).toContain('exactly one of streamer:jwtSecret, streamer:jwtSecretParameter, streamer:jwtPublicKey, streamer:jwksUrl must be set');
     expect(problem).toContain('none is set');
     expect(problem).toContain('pulumi config set --secret streamer:jwtSecret');
   });
@@ -281,15 +281,15 @@ describe('Pulumi.yaml', () => {
     expect(Object.fromEntries(inYaml)).toEqual(Object.fromEntries(declared));
   });
 
-  it('leaves the secret undeclared, since a declared key without a default is required by every stack', () => {
+  it('leaves the secrets undeclared, since a declared key without a default is required by every stack', () => {
     const secrets = Object.entries(CONFIG_KEYS).filter(([, key]) => key.secret).map(([name]) => name);
-    expect(secrets).toEqual(['jwtSecret']);
+    expect(secrets).toEqual(['jwtSecret', 'jwtPreviousSecret']);
     for (const name of secrets) expect(project.config[name]).toBeUndefined();
   });
 });
 
-describe('Pulumi.dev.yaml.template', () => {
-  const template = yaml.load(fs.readFileSync(path.join(ROOT, 'Pulumi.dev.yaml.template'), 'utf8')) as {
+describe.each(['dev', 'staging', 'prod'])('Pulumi.%s.yaml.template', (stack) => {
+  const template = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml.template`), 'utf8')) as {
     config: Record<string, unknown>;
   };
 
@@ -302,12 +302,5 @@ describe('Pulumi.dev.yaml.template', () => {
     expect(Object.keys(raw).filter((k) => !(k in CONFIG_KEYS))).toEqual([]);
     expect(() => parseStackConfig(raw)).not.toThrow();
     expect(template.config['aws:region']).toEqual(expect.any(String));
-  });
-
-  it('shows the defaults, so a copied stack behaves like an empty one', () => {
-    const fromTemplate = Object.entries(template.config)
-      .filter(([key]) => key.startsWith('streamer:'))
-      .map(([key, value]) => [key.slice('streamer:'.length) as ConfigKeyName, String(value)] as const);
-    for (const [name, value] of fromTemplate) expect({ name, value }).toEqual({ name, value: String(CONFIG_KEYS[name].default) });
   });
 });

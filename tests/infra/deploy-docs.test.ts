@@ -67,4 +67,19 @@ describe('docs/deploy.md', () => {
       expect(doc).toContain(step);
     }
   });
+
+  it('shows how to switch on each workflow in .github/workflows, and names the roles it assumes', () => {
+    const ci = section('CI/CD');
+    for (const file of fs.readdirSync(path.join(ROOT, '.github', 'workflows'))) expect({ file, documented: ci.includes(file) }).toEqual({ file, documented: true });
+    for (const name of ['PULUMI_BACKEND_URL', 'AWS_PREVIEW_ROLE_ARN', 'AWS_DEPLOY_ROLE_ARN', 'sts:AssumeRoleWithWebIdentity', 'required reviewers']) expect(ci).toContain(name);
+  });
+
+  it('says what a first pulumi up creates, how to roll back, and why there is no @pulumi/awsx', () => {
+    // The local stack's rendering (npm run build writes it): the count the section states.
+    const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'dist', 'deployment.json'), 'utf8')) as { resources: { custom: boolean }[] };
+    const created = manifest.resources.filter((resource) => resource.custom).length;
+    expect(section('What a first `pulumi up` creates')).toContain(`${created} AWS resources`);
+    expect(section('Roll back')).toContain('pulumi stack history');
+    expect(section('Why plain `@pulumi/aws` and no `@pulumi/awsx`')).toContain('removed');
+  });
 });

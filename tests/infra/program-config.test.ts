@@ -141,7 +141,8 @@ describe('a stack verifying tokens with a JWKS URL', () => {
       [ENV.jwtAudience]: 'streamer',
       [ENV.jwtAlgorithms]: 'RS256',
     });
-    expect(envOf(run, 'connect')[ENV.jwtSecret]).toBeUndefined();
+    expect(envOf(run, 'connect')[ENV.jwtSecretParameter]).toBeUndefined();
+    expect(run.ofType('aws:ssm/parameter:Parameter')).toEqual([]);
   });
 
   it('names functions, metrics and the dashboard after the stack', () => {
@@ -171,15 +172,34 @@ describe('a bad stack', () => {
 
   it('fails the program when no token key is set', async () => {
     await expect(runProgram({})).rejects.toThrow(
-      'exactly one of streamer:jwtSecret, streamer:jwtPublicKey, streamer:jwksUrl must be set (the key that verifies client tokens); none is set',
+      'exactly one of streamer:jwtSecret, streamer:jwtSecretParameter, streamer:jwtPublicKey, streamer:jwksUrl must be set (the key that verifies client tokens); none is set',
     );
   });
 
-  it('fails the program with "run `npm run build` first" when the bundles are missing', async () => {
+  it('refuses prebuilt bundles that are not there, naming the folder and what to do', async () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'streamer-no-dist-'));
-    const missing = FUNCTION_NAMES.map((fn) => path.join(empty, fn, 'index.js'));
-    await expect(runProgram({ jwtSecret: TEST_JWT_SECRET }, { distDir: empty })).rejects.toThrow(
-      `Lambda bundles are missing: ${missing.join(', ')}. Run \`npm run build\` first.`,
+    const error = await runProgram({ jwtSecret: TEST_JWT_SECRET, prebuiltBundles: empty }).then(
+      () => undefined,
+      (e: unknown) => e as Error & { registeredResources: number },
     );
+    expect(error?.message).toContain(`The prebuilt bundles in ${empty} do not match this tree`);
+    for (const fn of FUNCTION_NAMES) expect(error?.message).toContain(`${fn}: no bundle at ${path.join(empty, fn, 'index.js')}`);
+    expect(error?.message).toContain('`npm run build`');
+    expect(error?.registeredResources).toBe(0);
+  });
+});
+
+describe('point-in-time recovery', () => {
+  it('is off for every table when the stack turns it off (a dev stack)', async () => {
+    const run = await runWithDefaults({ pointInTimeRecovery: 'false' });
+    for (const table of run.ofType('aws:dynamodb/table:Table')) expect(table.inputs.pointInTimeRecovery).toEqual({ enabled: false });
+  });
+});
+
+describe('processor reserved concurrency', () => {
+  it('reserves the stack’s number for the processor only', async () => {
+    const run = await runWithDefaults({ processorReservedConcurrency: '200' });
+    expect(run.named(FUNCTION, 'streamer-processor').inputs.reservedConcurrentExecutions).toBe(200);
+    for (const fn of ['connect', 'disconnect', 'router']) expect(run.named(FUNCTION, `streamer-${fn}`).inputs.reservedConcurrentExecutions).toBeUndefined();
   });
 });

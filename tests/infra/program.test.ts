@@ -3,6 +3,7 @@
  * Pulumi's mocks record it: every resource, its settings, and the IAM reach
  * of every function.
  */
+import { ssmTokenKeys } from '../../functions/core/auth/ssm-token-keys';
 import { ALL_TABLES, REQUEST_STREAM_MAPPING, SWEEP_SCHEDULE_MINUTES, type TableShape } from '../../functions/core/cloud-shapes';
 import { readAuthSettings } from '../../functions/core/auth/verify-token';
 import { composeDeps } from '../../functions/core/compose-deps';
@@ -117,13 +118,15 @@ describe('tables', () => {
   });
 
   it.each(ALL_TABLES.map((shape) => [shape.logicalName, shape] as const))(
-    'bills %s on demand, with TTL, point-in-time recovery, encryption and its stream setting',
+    'bills %s on demand, with TTL, point-in-time recovery only if it is the requests table, encryption and its stream setting',
     (_, shape) => {
       const { inputs } = tableOf(shape);
       expect(inputs.billingMode).toBe('PAY_PER_REQUEST');
       expect(inputs.ttl).toEqual({ attributeName: shape.ttlAttribute, enabled: true });
-      expect(inputs.pointInTimeRecovery).toEqual({ enabled: true });
-      expect(inputs.serverSideEncryption).toEqual({ enabled: true });
+      // Only the requests table holds what a restore would bring back (results); the others live minutes to hours.
+      expect(inputs.pointInTimeRecovery).toEqual({ enabled: shape.logicalName === 'requests' });
+      // The AWS-owned key: encrypted at rest, no KMS charge (see infra/tables.ts).
+      expect(inputs.serverSideEncryption).toEqual({ enabled: false });
       expect(inputs.streamEnabled).toBe(shape.stream !== undefined);
       expect(inputs.streamViewType).toBe(shape.stream);
     },
@@ -235,13 +238,14 @@ describe('functions', () => {
       POWERTOOLS_LOG_LEVEL: 'INFO',
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       POWERTOOLS_TRACE_ENABLED: 'false',
-      NODE_OPTIONS: '--enable-source-maps',
     });
+    // Source maps are off unless the stack turns them on (streamer:sourceMaps): they cost every cold start.
+    expect(env.NODE_OPTIONS).toBeUndefined();
   });
 
   it.each(FUNCTIONS)('composes %s from exactly the environment the stack gives it', (fn) => {
     const logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, appendKeys: () => undefined };
-    expect(() => composeDeps({ functionName: fn, registry: new HandlerRegistry([]), logger, env: envOf(fn) })).not.toThrow();
+    expect(() => composeDeps({ functionName: fn, registry: new HandlerRegistry([]), logger, env: envOf(fn), tokenKeys: ssmTokenKeys })).not.toThrow();
   });
 
   it('gives the router the stack\'s sync threshold, retries, TTL and rate limits', () => {
@@ -261,10 +265,11 @@ describe('functions', () => {
     expect(envOf('router')[ENV.workerFunction]).toBeUndefined();
   });
 
-  it('gives the token key to the connect function only, as a secret', () => {
+  it('tells the connect function only where its token key is, and no function the key itself', () => {
     const connectEnvironment = unwrapSecret(run.named(T.fn, 'streamer-connect').inputs.environment);
-    expect(connectEnvironment.secret).toBe(true);
-    expect(envOf('connect')[ENV.jwtSecret]).toBe('test-secret-that-is-long-enough-for-hs256!');
+    expect(connectEnvironment.secret).toBe(false);
+    expect(envOf('connect')[ENV.jwtSecretParameter]).toBe('/streamer-dev/token-key');
+    for (const fn of FUNCTIONS) expect(JSON.stringify(envOf(fn))).not.toContain('test-secret-that-is-long-enough-for-hs256!');
     for (const fn of ['disconnect', 'router', 'processor'] as const) {
       expect(Object.keys(envOf(fn)).filter((name) => name.startsWith('STREAMER_JWT') || name === ENV.jwksUrl)).toEqual([]);
     }
@@ -315,8 +320,8 @@ describe('IAM', () => {
   const progressLog = tableArn('progress-log');
   const post = `execute-api:ManageConnections ${EXECUTION_ARN}/live/POST/@connections/*`;
 
-  it('lets connect only write a connection', () => {
-    expect(grantsOf('connect')).toEqual([`dynamodb:PutItem ${connections}`]);
+  it('lets connect only read its token key and write a connection', () => {
+    expect(grantsOf('connect')).toEqual([`dynamodb:PutItem ${connections}`, `ssm:GetParameter arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/streamer-dev/token-key`].sort());
   });
 
   it('lets disconnect remove a connection and its subscriptions', () => {

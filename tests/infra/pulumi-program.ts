@@ -7,11 +7,12 @@
  * AWS itself is the only thing faked: mocks answer with ids, ARNs and the few
  * attributes the program reads back (stream ARN, execution ARN, endpoint).
  */
-import * as fs from 'node:fs';
-import { FUNCTION_NAMES } from '../../functions/core/function-declarations';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as PulumiModule from '@pulumi/pulumi';
+import { buildFunctionBundles, StaleBundleError, verifyPrebuiltBundles } from '../../infra/function-bundles';
+
+/** The project root: what the program bundles. */
+export const ROOT = path.join(__dirname, '..', '..');
 
 export const REGION = 'eu-west-1';
 export const ACCOUNT = '123456789012';
@@ -43,22 +44,30 @@ export interface RunOptions {
   readonly stack?: string;
   /** Keys (without `streamer:`) to pass as secrets. Defaults to `jwtSecret` when present. */
   readonly secretKeys?: readonly string[];
-  /** Where the program looks for `<fn>/index.js`; defaults to a folder of stub bundles. */
-  readonly distDir?: string;
 }
 
-let stubDist: string | undefined;
+/** Where {@link testBundles} keeps its build, relative to the root. */
+export const TEST_BUNDLES = 'dist/stacks/infra-tests';
+let testBundlesReady = false;
 
-/** A dist folder with a stub bundle per function (the program only checks they exist; mocks never read them). */
-export function stubBundles(): string {
-  if (stubDist === undefined) {
-    stubDist = fs.mkdtempSync(path.join(os.tmpdir(), 'streamer-dist-'));
-    for (const fn of FUNCTION_NAMES) {
-      fs.mkdirSync(path.join(stubDist, fn));
-      fs.writeFileSync(path.join(stubDist, fn, 'index.js'), 'exports.handler = async () => ({ statusCode: 200 });\n');
+/**
+ * Real bundles of this tree (source maps off), for runs that are not about
+ * bundling: built once, then reused by every run and test file while the
+ * sources are unchanged (the program checks them as it checks any prebuilt
+ * folder). Returns the folder, relative to the root, for `streamer:prebuiltBundles`.
+ */
+export function testBundles(): string {
+  if (!testBundlesReady) {
+    const settings = { sourceMaps: false };
+    try {
+      verifyPrebuiltBundles(ROOT, path.join(ROOT, TEST_BUNDLES), settings);
+    } catch (error) {
+      if (!(error instanceof StaleBundleError)) throw error;
+      buildFunctionBundles({ root: ROOT, outDir: path.join(ROOT, TEST_BUNDLES), settings });
     }
+    testBundlesReady = true;
   }
-  return stubDist;
+  return TEST_BUNDLES;
 }
 
 function arnFor(type: string, physicalName: string): string {
@@ -76,6 +85,8 @@ function arnFor(type: string, physicalName: string): string {
       return `arn:aws:events:${REGION}:${ACCOUNT}:rule/${physicalName}`;
     case 'aws:sqs/queue:Queue':
       return `arn:aws:sqs:${REGION}:${ACCOUNT}:${physicalName}`;
+    case 'aws:ssm/parameter:Parameter':
+      return `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/${physicalName.replace(/^\//, '')}`;
     default:
       return `arn:aws:${service}:${REGION}:${ACCOUNT}:${physicalName}`;
   }
@@ -147,7 +158,9 @@ export async function runProgram(config: Record<string, string>, options: RunOpt
   let outputs: Record<string, unknown> = {};
   let urns: string[] = [];
   const secretKeys = options.secretKeys ?? (config.jwtSecret !== undefined ? ['jwtSecret'] : []);
-  process.env.STREAMER_DIST_DIR = options.distDir ?? stubBundles();
+  process.env.STREAMER_PROJECT_ROOT = ROOT;
+  // Bundling is a test of its own (function-code.test.ts): other runs ship the shared test build.
+  if (!('prebuiltBundles' in config)) config = { ...config, prebuiltBundles: testBundles() };
 
   const execution = jest.isolateModulesAsync(async () => {
     const pulumi = await import('@pulumi/pulumi');

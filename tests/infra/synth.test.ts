@@ -14,7 +14,7 @@ import { ALL_TABLES } from '../../functions/core/cloud-shapes';
 import { diffManifests, diffToJson, formatDiff, isEmptyDiff } from '../../infra/synth/diff';
 import type { DeploymentManifest, ManifestResource } from '../../infra/synth/manifest';
 import { securePlaceholder } from '../../infra/synth/stack-config';
-import { stubBundles } from './pulumi-program';
+import { testBundles } from './pulumi-program';
 
 const run = promisify(execFile);
 const ROOT = path.join(__dirname, '..', '..');
@@ -22,12 +22,11 @@ const DEV_STACK_FILE = path.join(ROOT, 'tests/fixtures/synth/Pulumi.dev.yaml');
 const PLAIN_SECRET = 'a-plain-jwt-secret-that-must-stay-out-of-the-manifest';
 
 let work: string;
-let dist: string;
 
 /** Runs the bundled synth command (built by the first test's `scripts/synth.mjs`); returns stdout. */
 async function synth(args: readonly string[]): Promise<string> {
   const { stdout } = await run(process.execPath, [path.join(ROOT, 'dist/synth/index.js'), '--root', ROOT, ...args], {
-    env: { ...process.env, STREAMER_DIST_DIR: dist, STREAMER_JWT_SECRET: '' },
+    env: { ...process.env, STREAMER_JWT_SECRET: '' },
   });
   return stdout;
 }
@@ -39,7 +38,8 @@ const manifestAt = (file: string): DeploymentManifest => JSON.parse(read(file)) 
 function stackFile(name: string, values: Readonly<Record<string, string>>): string {
   const fixture = yaml.load(read(DEV_STACK_FILE)) as { config: Record<string, unknown> };
   const file = path.join(work, `Pulumi.${name}.yaml`);
-  fs.writeFileSync(file, yaml.dump({ config: { ...fixture.config, ...values } }));
+  // The shared test build: bundling is function-code.test.ts's subject, not this file's.
+  fs.writeFileSync(file, yaml.dump({ config: { ...fixture.config, 'streamer:prebuiltBundles': testBundles(), ...values } }));
   return file;
 }
 
@@ -50,14 +50,13 @@ const SYNTH_TIMEOUT_MS = 60_000;
 
 beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'streamer-synth-'));
-  dist = stubBundles();
   // The real command once (bundles dist/synth/index.js), then the bundle itself, in parallel.
   await run(process.execPath, [path.join(ROOT, 'scripts/synth.mjs'), '--out', out('local-1')], {
-    env: { ...process.env, STREAMER_DIST_DIR: dist, STREAMER_JWT_SECRET: '' },
+    env: { ...process.env, STREAMER_JWT_SECRET: '' },
   });
   await Promise.all([
     synth(['--out', out('local-2')]),
-    synth(['--stack', 'dev', '--stack-file', DEV_STACK_FILE, '--out', out('dev')]),
+    synth(['--stack', 'dev', '--stack-file', stackFile('dev', {}), '--out', out('dev')]),
     synth(['--stack', 'dev', '--stack-file', stackFile('dev-512', { 'streamer:routerMemoryMb': '512' }), '--out', out('dev-512')]),
     synth(['--stack', 'dev', '--stack-file', stackFile('dev-email', { 'streamer:alarmEmail': 'ops@example.com' }), '--out', out('dev-email')]),
     synth(['--stack', 'dev', '--stack-file', stackFile('dev-plain', { 'streamer:jwtSecret': PLAIN_SECRET }), '--out', out('dev-plain')]),
@@ -185,10 +184,13 @@ describe('secrets', () => {
     expect(text).not.toContain(DEV_JWT_SECRET);
     const manifest = manifestAt(out('local-1'));
     expect(manifest.config['streamer:jwtSecret']).toEqual({ $secret: 'streamer:jwtSecret' });
+    // The key lives in the SSM parameter, marked; the connect function's environment names only the parameter.
+    const [parameter] = ofType(manifest, 'aws:ssm/parameter:Parameter');
+    expect(parameter.inputs.value).toEqual({ $secret: 'streamer:jwtSecret' });
     const connect = ofType(manifest, 'aws:lambda/function:Function').find((f) => f.name === 'streamer-connect')!;
     const variables = (connect.inputs.environment as { variables: Record<string, unknown> }).variables;
-    expect(variables.STREAMER_JWT_SECRET).toEqual({ $secret: 'streamer:jwtSecret' });
-    // The rest of the environment stays readable: the local runtime needs it.
+    expect(variables.STREAMER_JWT_SECRET).toBeUndefined();
+    expect(variables.STREAMER_JWT_SECRET_PARAMETER).toBe('/streamer-local/token-key');
     expect(variables.POWERTOOLS_LOG_LEVEL).toBe('INFO');
   });
 
@@ -211,7 +213,7 @@ describe('diff', () => {
     const manifest = manifestAt(out('dev'));
     expect(isEmptyDiff(diffManifests(manifest, manifest))).toBe(true);
     expect(formatDiff(diffManifests(manifest, manifest))).toBe('no changes\n');
-    expect(await synth(['--stack', 'dev', '--stack-file', DEV_STACK_FILE, '--out', out('dev-again'), '--diff', out('dev')])).toContain('no changes');
+    expect(await synth(['--stack', 'dev', '--stack-file', stackFile('dev', {}), '--out', out('dev-again'), '--diff', out('dev')])).toContain('no changes');
   }, SYNTH_TIMEOUT_MS);
 
   it('shows exactly the router’s memory when routerMemoryMb changes', () => {

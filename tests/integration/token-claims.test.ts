@@ -5,8 +5,8 @@
  * connect bundle with the environment the stack renders for it.
  */
 import jwt from 'jsonwebtoken';
-import WebSocket from 'ws';
 import { DEV_JWT_SECRET } from '../../local/dev-token';
+import { handshake as handshakeWith } from '../support/handshake';
 import { startLocalRuntime, type LocalRuntimeHandle } from '../support/local-runtime';
 
 jest.setTimeout(60_000);
@@ -25,23 +25,7 @@ function signed(claims: Record<string, unknown>, options: jwt.SignOptions = { ex
   return jwt.sign(claims, DEV_JWT_SECRET, { algorithm: 'HS256', ...options });
 }
 
-/** The handshake's HTTP status (101 when it opened) and, when refused, the body that came with it. */
-function handshake(token: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`${runtime.wsUrl}?token=${encodeURIComponent(token)}`);
-    socket.once('open', () => {
-      socket.close();
-      resolve({ status: 101, body: '' });
-    });
-    socket.once('unexpected-response', (_request, response) => {
-      let body = '';
-      response.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-      response.once('end', () => resolve({ status: response.statusCode ?? 0, body }));
-      response.once('error', reject);
-    });
-    socket.once('error', reject);
-  });
-}
+const handshake = (token: string) => handshakeWith(runtime.wsUrl, token);
 
 const YEAR = 365 * 86400;
 

@@ -28,6 +28,7 @@ const LAMBDA_AND_ENDPOINTS = [
   'AWS_SECRET_ACCESS_KEY',
   'AWS_SESSION_TOKEN',
   'AWS_ENDPOINT_URL_DYNAMODB',
+  'AWS_ENDPOINT_URL_SSM',
   'AWS_ENDPOINT_URL_LAMBDA',
   'AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI',
 ];
@@ -45,6 +46,7 @@ const environmentOf = (name: string) => {
       deployment,
       credentials: { AWS_ACCESS_KEY_ID: 'ASIA', AWS_SECRET_ACCESS_KEY: 's', AWS_SESSION_TOKEN: 't' },
       dynamodbEndpoint: 'http://127.0.0.1:1',
+      ssmEndpoint: 'http://127.0.0.1:3',
       httpEndpoint: 'http://127.0.0.1:2',
       secrets: { 'streamer:jwtSecret': 'the-local-secret' },
     }),
@@ -73,9 +75,26 @@ describe('token keys', () => {
     expect(Object.keys(env).filter((key) => TOKEN_KEY_ENV.includes(key))).toEqual([]);
   });
 
-  it('reach the connect function, as the manifest\'s secret marker resolved locally', () => {
+  it('are in no function\'s environment in the manifest: connect is told only which parameter holds its key', () => {
+    for (const fn of deployment.functions) {
+      expect(Object.values(fn.environment).filter(isSecretMarker)).toEqual([]);
+      expect(fn.environment.STREAMER_JWT_SECRET).toBeUndefined();
+    }
     const { fn, env } = environmentOf('connect');
-    expect(fn.environment.STREAMER_JWT_SECRET).toEqual({ $secret: 'streamer:jwtSecret' });
-    expect(env.STREAMER_JWT_SECRET).toBe('the-local-secret');
+    expect(fn.environment.STREAMER_JWT_SECRET_PARAMETER).toBe('/streamer-local/token-key');
+    expect(JSON.stringify(env)).not.toContain('the-local-secret');
+  });
+
+  it('live in an SSM SecureString parameter, its value a secret marker the local runtime fills', () => {
+    expect(deployment.parameters).toEqual([
+      {
+        name: '/streamer-local/token-key',
+        arn: `arn:aws:ssm:${deployment.region}:${deployment.accountId}:parameter/streamer-local/token-key`,
+        type: 'SecureString',
+        tier: 'Standard',
+        keyArn: undefined,
+        value: { $secret: 'streamer:jwtSecret' },
+      },
+    ]);
   });
 });

@@ -122,12 +122,13 @@ describe('stream records read from DynamoDB Local', () => {
         },
         SequenceNumber: expect.stringMatching(/^\d+$/),
         SizeBytes: expect.any(Number),
-        StreamViewType: 'NEW_AND_OLD_IMAGES',
+        StreamViewType: 'NEW_IMAGE',
       },
     });
     expect(Number.isInteger(insert!.dynamodb!.ApproximateCreationDateTime)).toBe(true);
     expect(modify!.eventName).toBe('MODIFY');
-    expect(modify!.dynamodb!.OldImage!.status).toEqual({ S: 'queued' });
+    // The stream carries new images only (the processor reads nothing else).
+    expect(modify!.dynamodb!.OldImage).toBeUndefined();
     expect(modify!.dynamodb!.NewImage!.status).toEqual({ S: 'processing' });
     expect(remove!.eventName).toBe('REMOVE');
     expect(remove!.dynamodb!.NewImage).toBeUndefined();

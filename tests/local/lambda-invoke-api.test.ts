@@ -41,7 +41,8 @@ function callers(): LocalDeployment {
     asyncInvoke: { maximumRetryAttempts: 2, maximumEventAgeSeconds: 21_600 },
   });
   return {
-    project: 'streamer', stack: 'test', region: 'us-east-1', accountId: '000000000000', tables: [], streamMappings: [], schedules: [], queues: [], notEmulated: [],
+    project: 'streamer', stack: 'test', region: 'us-east-1', accountId: '000000000000', tables: [], streamMappings: [], schedules: [], queues: [],
+    parameters: [], notEmulated: [],
     api: { id: 'abc', stage: 'live', executionArn: '', managementEndpoint: '', routes: {}, twoWayRoutes: [] },
     functions: [fn(CALLER, ARN), fn('streamer-local-stranger', 'arn:aws:lambda:us-east-1:000000000000:function:someone-else')],
   };

@@ -1,3 +1,5 @@
+import { StoredTokenKeys } from '../../functions/core/auth/stored-token-keys';
+import { parseTokenKeySet, serializeTokenKeySet } from '../../functions/core/auth/token-key-set';
 import { generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { readAuthSettings, TokenVerifier, JwksKeySource } from '../../functions/core/auth/verify-token';
@@ -60,7 +62,7 @@ describe('token verification', () => {
     const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const jwk = { ...ec.publicKey.export({ format: 'jwk' }), kid: 'k1', use: 'sig' };
     const source = new JwksKeySource('https://keys.example/jwks.json', 60_000, async () => ({ keys: [jwk] }));
-    const verifier = new TokenVerifier({ kind: 'jwks', jwksUrl: 'https://keys.example/jwks.json', algorithms: ['ES256'] }, source);
+    const verifier = new TokenVerifier({ kind: 'jwks', jwksUrl: 'https://keys.example/jwks.json', algorithms: ['ES256'] }, { jwks: source });
     const token = jwt.sign(claims, ec.privateKey, { algorithm: 'ES256', expiresIn: 60, keyid: 'k1' });
     await expect(verifier.verify(token)).resolves.toMatchObject({ tenantId: 'acme' });
     const unknownKid = jwt.sign(claims, ec.privateKey, { algorithm: 'ES256', expiresIn: 60, keyid: 'k2' });
@@ -121,19 +123,21 @@ describe('claim limits', () => {
 
 describe('auth settings', () => {
   it('reads the maximum token lifetime, 24 h by default, and refuses one out of [60, 31536000]', () => {
-    expect(readAuthSettings({ STREAMER_JWT_SECRET: 's' }).maxLifetimeSeconds).toBe(86_400);
-    expect(readAuthSettings({ STREAMER_JWT_SECRET: 's', STREAMER_JWT_MAX_LIFETIME_SECONDS: '3600' }).maxLifetimeSeconds).toBe(3600);
+    expect(readAuthSettings({ STREAMER_JWT_SECRET_PARAMETER: '/p' }).maxLifetimeSeconds).toBe(86_400);
+    expect(readAuthSettings({ STREAMER_JWT_SECRET_PARAMETER: '/p', STREAMER_JWT_MAX_LIFETIME_SECONDS: '3600' }).maxLifetimeSeconds).toBe(3600);
     for (const bad of ['59', '31536001', '1.5', 'a day', '-60']) {
-      expect(() => readAuthSettings({ STREAMER_JWT_SECRET: 's', STREAMER_JWT_MAX_LIFETIME_SECONDS: bad })).toThrow(
+      expect(() => readAuthSettings({ STREAMER_JWT_SECRET_PARAMETER: '/p', STREAMER_JWT_MAX_LIFETIME_SECONDS: bad })).toThrow(
         new RegExp(`STREAMER_JWT_MAX_LIFETIME_SECONDS must be an integer in \\[60, 31536000\\], got "${bad.replace('.', '\\.')}"`),
       );
     }
   });
 
   it('requires exactly one key source and names the variables', () => {
-    expect(() => readAuthSettings({})).toThrow(/STREAMER_JWT_SECRET, STREAMER_JWT_PUBLIC_KEY, STREAMER_JWKS_URL/);
-    expect(() => readAuthSettings({ STREAMER_JWT_SECRET: 's', STREAMER_JWKS_URL: 'https://k' })).toThrow(/exactly one/);
-    expect(readAuthSettings({ STREAMER_JWT_SECRET: 's' })).toMatchObject({ kind: 'secret' });
+    expect(() => readAuthSettings({})).toThrow(/STREAMER_JWT_SECRET_PARAMETER, STREAMER_JWT_PUBLIC_KEY, STREAMER_JWKS_URL/);
+    expect(() => readAuthSettings({ STREAMER_JWT_SECRET_PARAMETER: '/p', STREAMER_JWKS_URL: 'https://k' })).toThrow(/exactly one/);
+    expect(readAuthSettings({ STREAMER_JWT_SECRET_PARAMETER: '/p' })).toMatchObject({ kind: 'secretParameter', parameterName: '/p', refreshSeconds: 300 });
+    // The key itself in the environment is no key source: only where to read it.
+    expect(() => readAuthSettings({ STREAMER_JWT_SECRET: 'a-secret-that-is-long-enough-for-hs256-keys' })).toThrow(/found 0/);
     expect(() => readAuthSettings({ STREAMER_JWKS_URL: 'https://k', STREAMER_JWT_ALGORITHMS: 'HS256' })).toThrow(/RS256 and ES256/);
   });
 });
@@ -146,5 +150,109 @@ describe('token extraction', () => {
     expect(extractToken({ headers: { authorization: 'Bearer d' } })).toBe('d');
     expect(extractToken({ headers: { Authorization: 'bearer e' } })).toBe('e');
     expect(extractToken({ queryStringParameters: { token: '' }, headers: {} })).toBeUndefined();
+  });
+});
+
+describe('a stored key set, during and after a rotation', () => {
+  const OLD = 'the-old-secret-that-is-long-enough-for-hs256';
+  const NEW = 'the-new-secret-that-is-long-enough-for-hs256';
+  const ROTATED_AT = Date.parse('2026-12-02T00:00:00Z');
+  const OVERLAP_ENDS = ROTATED_AT + 3600_000;
+  const signWith = (key: string, nowMs: number) =>
+    jwt.sign({ ...claims, iat: Math.floor(nowMs / 1000) }, key, { algorithm: 'HS256', expiresIn: 7200 });
+
+  /** A parameter store whose value an operator changes; each read counted. */
+  function store(initial: string) {
+    const state = { value: initial, reads: 0 };
+    const keys = new StoredTokenKeys(async () => {
+      state.reads++;
+      return state.value;
+    }, '/streamer-test/token-key');
+    return { state, verifier: new TokenVerifier({ kind: 'secretParameter', parameterName: '/streamer-test/token-key', refreshSeconds: 300 }, { storedKeys: keys }) };
+  }
+
+  it('accepts old and new tokens during the overlap, and only new ones after it', async () => {
+    const { state, verifier } = store(OLD);
+    const oldToken = signWith(OLD, ROTATED_AT - 60_000);
+    await expect(verifier.verify(oldToken, ROTATED_AT - 1000)).resolves.toMatchObject({ userId: 'alice' });
+
+    state.value = serializeTokenKeySet({ current: NEW, previous: OLD, previousAcceptedUntil: new Date(OVERLAP_ENDS).toISOString() });
+    const newToken = signWith(NEW, ROTATED_AT + 1000);
+    const during = ROTATED_AT + 1800_000;
+    await expect(verifier.verify(oldToken, during)).resolves.toMatchObject({ userId: 'alice' });
+    await expect(verifier.verify(newToken, during)).resolves.toMatchObject({ userId: 'alice' });
+
+    const after = OVERLAP_ENDS + 1000;
+    await expect(verifier.verify(oldToken, after)).rejects.toMatchObject({ code: 'UNAUTHORIZED', message: 'Token rejected: invalid signature' });
+    await expect(verifier.verify(newToken, after)).resolves.toMatchObject({ userId: 'alice' });
+  });
+
+  it('refuses, before the rotation, a token signed with the key that is yet to come', async () => {
+    const { verifier } = store(OLD);
+    await expect(verifier.verify(signWith(NEW, ROTATED_AT), ROTATED_AT)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+  });
+
+  it('still reports an expired token as expired when two keys are accepted', async () => {
+    const { verifier } = store(serializeTokenKeySet({ current: NEW, previous: OLD, previousAcceptedUntil: new Date(OVERLAP_ENDS).toISOString() }));
+    const expired = jwt.sign({ ...claims, iat: Math.floor(ROTATED_AT / 1000) - 100 }, OLD, { algorithm: 'HS256', expiresIn: 10 });
+    await expect(verifier.verify(expired, ROTATED_AT)).rejects.toMatchObject({ message: 'Token has expired' });
+  });
+
+  it('keeps verifying with the keys read last while the store cannot be reached', async () => {
+    let fail = false;
+    const keys = new StoredTokenKeys(async () => {
+      if (fail) throw new Error('connect ETIMEDOUT');
+      return NEW;
+    }, '/p');
+    const verifier = new TokenVerifier({ kind: 'secretParameter', parameterName: '/p', refreshSeconds: 1 }, { storedKeys: keys });
+    await expect(verifier.verify(signWith(NEW, ROTATED_AT), ROTATED_AT)).resolves.toMatchObject({ userId: 'alice' });
+    fail = true;
+    await expect(verifier.verify(signWith(NEW, ROTATED_AT), ROTATED_AT)).resolves.toMatchObject({ userId: 'alice' });
+  });
+
+  it('fails as a server error, not a refused token, when the store was never readable', async () => {
+    const keys = new StoredTokenKeys(async () => {
+      throw new Error('AccessDeniedException');
+    }, '/p');
+    const verifier = new TokenVerifier({ kind: 'secretParameter', parameterName: '/p', refreshSeconds: 1 }, { storedKeys: keys });
+    await expect(verifier.verify(signWith(NEW, ROTATED_AT), ROTATED_AT)).rejects.toMatchObject({ code: 'INTERNAL_ERROR' });
+  });
+
+  it('refuses a malformed key-set document with a configuration error that echoes no key', () => {
+    expect(() => parseTokenKeySet(`{"current":"${NEW}","previous":"${OLD}"}`, 'the parameter /p')).toThrow(
+      /the parameter \/p: "previousAcceptedUntil" must be an ISO 8601 instant/,
+    );
+    expect(() => parseTokenKeySet(`{"current":"${NEW}"`, 'the parameter /p')).toThrow(/is not JSON/);
+    try {
+      parseTokenKeySet(`{"current":"${NEW}","previous":"${OLD}"}`, 'p');
+    } catch (error) {
+      expect(String(error)).not.toContain(NEW);
+      expect(String(error)).not.toContain(OLD);
+    }
+  });
+});
+
+describe('a JWKS source', () => {
+  it('caches the keys, refetches on an unknown kid, and at most every 30 s', async () => {
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const jwk = { ...ec.publicKey.export({ format: 'jwk' }), kid: 'k1', use: 'sig' };
+    let fetches = 0;
+    const source = new JwksKeySource('https://keys.example/jwks.json', 600_000, async () => {
+      fetches++;
+      return { keys: [jwk] };
+    });
+    const t0 = 1_000_000;
+    expect(await source.keyFor('k1', t0)).toBeDefined();
+    expect(await source.keyFor('k1', t0 + 1000)).toBeDefined();
+    expect(fetches).toBe(1);
+    // Unknown kids within 30 s of the last fetch: no refetch, however many arrive.
+    for (let i = 0; i < 20; i++) expect(await source.keyFor(`made-up-${i}`, t0 + 2000 + i)).toBeUndefined();
+    expect(fetches).toBe(1);
+    // After 30 s an unknown kid refetches once (the provider may have rotated).
+    expect(await source.keyFor('k2', t0 + 31_000)).toBeUndefined();
+    expect(fetches).toBe(2);
+    // The cache expires on its own after its lifetime.
+    await source.keyFor('k1', t0 + 31_000 + 600_001);
+    expect(fetches).toBe(3);
   });
 });

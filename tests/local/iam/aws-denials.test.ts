@@ -1,6 +1,7 @@
 import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import {
   accessDeniedMessage,
   accessDeniedResponse,
@@ -16,6 +17,7 @@ const principalArn = assumedRoleArn('123456789012', 'streamer-worker-role', 'str
 const TABLE_ARN = 'arn:aws:dynamodb:us-east-1:123456789012:table/Jobs';
 const CONNECTION_ARN = 'arn:aws:execute-api:us-east-1:123456789012:abc123/prod/POST/@connections/abc=';
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:streamer-worker';
+const PARAMETER_ARN = 'arn:aws:ssm:us-east-1:123456789012:parameter/streamer-dev/token-key';
 
 let server: AwsTestServer;
 let nextResponse: AwsErrorResponse;
@@ -38,6 +40,7 @@ const calls: Readonly<Record<DenyingService, () => Promise<unknown>>> = {
     new DynamoDBClient(clientConfig()).send(new UpdateItemCommand({ TableName: 'Jobs', Key: { pk: { S: 'job#1' } }, UpdateExpression: 'SET #s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': { S: 'done' } } })),
   'execute-api': () => new ApiGatewayManagementApiClient(clientConfig()).send(new PostToConnectionCommand({ ConnectionId: 'abc=', Data: Buffer.from('{}') })),
   lambda: () => new LambdaClient(clientConfig()).send(new InvokeCommand({ FunctionName: FUNCTION_ARN, InvocationType: 'Event' })),
+  ssm: () => new SSMClient(clientConfig()).send(new GetParameterCommand({ Name: '/streamer-dev/token-key', WithDecryption: true })),
 };
 
 interface SdkError {
@@ -62,6 +65,7 @@ describe('access denied responses', () => {
     ['dynamodb', 'dynamodb:UpdateItem', TABLE_ARN, 400],
     ['execute-api', 'execute-api:ManageConnections', CONNECTION_ARN, 403],
     ['lambda', 'lambda:InvokeFunction', FUNCTION_ARN, 403],
+    ['ssm', 'ssm:GetParameter', PARAMETER_ARN, 400],
   ] as const)('makes the %s SDK client throw AccessDeniedException with the AWS message', async (service, action, resource, status) => {
     const denial = { principalArn, action, resource, decision: 'ImplicitDeny' } as const;
     const error = await sdkErrorFor(service, accessDeniedResponse(service, denial));
