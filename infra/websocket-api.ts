@@ -8,12 +8,22 @@
  * Only `$connect`, `$disconnect` and `$default` exist: every client frame goes
  * to `$default` (the router), whatever its `action`, so the wire protocol is
  * the router's business, exactly as in the local runtime.
+ *
+ * `$default` is two-way: its `$default` route response makes API Gateway send
+ * the router's returned `body` to the client, so a frame's own reply (a
+ * `pong`, a sync result, an error, the `ack`) needs no `PostToConnection`.
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 
 export const ROUTE_KEYS = { connect: '$connect', disconnect: '$disconnect', default: '$default' } as const;
 export type RouteKey = (typeof ROUTE_KEYS)[keyof typeof ROUTE_KEYS];
+
+/** Routes whose function's return value goes back to the client (API Gateway's route responses). */
+export const TWO_WAY_ROUTES: ReadonlySet<RouteKey> = new Set<RouteKey>([ROUTE_KEYS.default]);
+
+/** The key of a route response, and the selection expression that always picks it (proxy integrations have one). */
+export const ROUTE_RESPONSE_KEY = '$default';
 
 /** Management API methods on `@connections/{id}`: post to, read, and close a connection. */
 export type ConnectionMethod = 'POST' | 'GET' | 'DELETE';
@@ -96,6 +106,7 @@ export class WebSocketRoutes extends pulumi.ComponentResource {
     const { api } = args.api;
 
     const routes = {} as Record<keyof typeof ROUTE_KEYS, aws.apigatewayv2.Route>;
+    const routeResponses: aws.apigatewayv2.RouteResponse[] = [];
     for (const [route, routeKey] of Object.entries(ROUTE_KEYS) as [keyof typeof ROUTE_KEYS, RouteKey][]) {
       const target = args.targets[route];
       const integration = new aws.apigatewayv2.Integration(
@@ -121,13 +132,22 @@ export class WebSocketRoutes extends pulumi.ComponentResource {
           // Tokens are checked by the connect function, which answers 401 (the protocol's contract).
           authorizationType: 'NONE',
           target: pulumi.interpolate`integrations/${integration.id}`,
+          ...(TWO_WAY_ROUTES.has(routeKey) && { routeResponseSelectionExpression: ROUTE_RESPONSE_KEY }),
         },
         { parent: this },
       );
+      if (TWO_WAY_ROUTES.has(routeKey)) {
+        routeResponses.push(new aws.apigatewayv2.RouteResponse(
+          `${name}-${route}`,
+          { apiId: api.id, routeId: routes[route].id, routeResponseKey: ROUTE_RESPONSE_KEY },
+          { parent: this },
+        ));
+      }
     }
     this.routes = routes;
 
-    const dependsOn: pulumi.Resource[] = Object.values(routes);
+    // The first automatic deployment must already send the router's replies back.
+    const dependsOn: pulumi.Resource[] = [...Object.values(routes), ...routeResponses];
     if (args.manageApiGatewayAccount) dependsOn.push(this.apiGatewayAccount(name));
 
     this.accessLogGroup = new aws.cloudwatch.LogGroup(

@@ -95,6 +95,12 @@ export interface DeployedWebSocketApi {
   readonly managementEndpoint: string;
   /** Route key → function name. */
   readonly routes: Readonly<Record<string, string>>;
+  /**
+   * Two-way routes: those with a `$default` route response and the route
+   * response selection expression `$default`. Only for these does API Gateway
+   * send the function's returned `body` to the client; elsewhere it drops it.
+   */
+  readonly twoWayRoutes: readonly string[];
 }
 
 /** A lifecycle expiration rule: objects under `prefix` are deleted `expirationDays` after they were written. */
@@ -164,6 +170,7 @@ const EMULATED_TYPES = new Set([
   'aws:apigatewayv2/api:Api',
   'aws:apigatewayv2/integration:Integration',
   'aws:apigatewayv2/route:Route',
+  'aws:apigatewayv2/routeResponse:RouteResponse',
   'aws:apigatewayv2/stage:Stage',
   'aws:cloudwatch/eventRule:EventRule',
   'aws:cloudwatch/eventTarget:EventTarget',
@@ -314,6 +321,11 @@ export function deploymentFromManifest(manifest: DeploymentManifest, rootDir: st
     const functionArn = /functions\/(.+)\/invocations$/.exec(uri)?.[1] ?? uri;
     routes[text(route, 'routeKey')] = functionByArn(functionArn).name;
   }
+  const routeResponses = ofType('aws:apigatewayv2/routeResponse:RouteResponse');
+  const twoWayRoutes = ofType('aws:apigatewayv2/route:Route')
+    .filter((route) => route.inputs.routeResponseSelectionExpression === '$default')
+    .filter((route) => routeResponses.some((response) => response.inputs.routeId === route.id && response.inputs.routeResponseKey === '$default'))
+    .map((route) => text(route, 'routeKey'));
   const stageName = text(stage, 'name');
   const apiId = apiResource.id ?? text(apiResource, 'id', 'outputs');
   const api: DeployedWebSocketApi = {
@@ -322,6 +334,7 @@ export function deploymentFromManifest(manifest: DeploymentManifest, rootDir: st
     executionArn: text(apiResource, 'executionArn', 'outputs'),
     managementEndpoint: `${text(apiResource, 'apiEndpoint', 'outputs').replace(/^wss:/, 'https:')}/${stageName}`,
     routes,
+    twoWayRoutes,
   };
 
   const streamMappings: DeployedStreamMapping[] = ofType('aws:lambda/eventSourceMapping:EventSourceMapping').map((r) => {

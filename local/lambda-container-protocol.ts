@@ -36,7 +36,12 @@ export interface InvokeMessage {
 
 /** Container → host. */
 export type ContainerMessage =
-  | { readonly type: 'ready'; readonly initMs: number }
+  | {
+      readonly type: 'ready';
+      readonly initMs: number;
+      /** The container thread's kernel thread id (Linux), so the host can read its CPU time; absent elsewhere. */
+      readonly osThreadId?: number;
+    }
   | { readonly type: 'init-failed'; readonly error: LambdaErrorPayload }
   | {
       readonly type: 'result';

@@ -13,6 +13,7 @@
  * `Runtime.ExitError`, as Lambda does when the runtime process dies.
  */
 import { randomUUID } from 'node:crypto';
+import { readlinkSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Context } from 'aws-lambda';
@@ -49,8 +50,18 @@ function initialise(): Handler | undefined {
     post({ type: 'init-failed', error: { errorType: 'Runtime.HandlerNotFound', errorMessage: `${identity.handlerSetting} is undefined or not exported`, trace: [] } });
     return undefined;
   }
-  post({ type: 'ready', initMs: performance.now() - began });
+  post({ type: 'ready', initMs: performance.now() - began, osThreadId: osThreadId() });
   return exported as Handler;
+}
+
+/** `/proc/thread-self` names this thread (`<pid>/task/<tid>`) on Linux; elsewhere there is no such link. */
+function osThreadId(): number | undefined {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    return Number.isInteger(tid) && tid > 0 ? tid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function invoke(fn: Handler, message: InvokeMessage): Promise<void> {

@@ -3,7 +3,8 @@
  * emulated AWS APIs on the same port: the dashboard's static files at `/`,
  * `GET /dev-token`, `GET /healthz`, `GET /metrics` (the functions' metrics
  * in Prometheus text; `GET /_local/metrics` as JSON), and the `/_local/*`
- * inspection routes.
+ * inspection routes (`/_local/gateway`: messages sent to clients, by way;
+ * `/_local/functions`: containers, invocations and thread CPU per function).
  * None of them exists on AWS and no function relies on them.
  *
  * None sends CORS headers: the dashboard is served from this origin, and
@@ -19,6 +20,7 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { CUSTOM_SECRET_MESSAGE, DevTokenClaimsError, mintDevToken } from './dev-token';
 import type { DeadLetterFile } from './dead-letters';
 import type { EmfMetrics } from './emf-metrics';
+import type { FunctionContainerStats } from './lambda-containers';
 import { readBody, sendJson } from './http-responses';
 import type { RunningParameterStore } from './parameter-store';
 import type { WebSocketGateway } from './websocket-gateway';
@@ -37,6 +39,8 @@ export interface LocalEndpointsContext {
   readonly devTokens: boolean;
   /** Why the runtime cannot serve right now (DynamoDB Local is down), or `undefined` while it can: `/healthz` answers 503 with it. */
   readonly unavailability?: () => string | undefined;
+  /** Each function's containers, invocations and thread CPU (`/_local/functions`). */
+  readonly functionStats?: () => Record<string, FunctionContainerStats>;
   /** SSM Parameter Store: `PUT /_local/parameters?name=` overwrites a value, as an operator would. */
   readonly parameters?: RunningParameterStore;
 }
@@ -116,6 +120,12 @@ export function handleLocalEndpoint(
       response.end(request.method === 'HEAD' ? undefined : text);
       return true;
     }
+    case '/_local/functions':
+      sendJson(response, 200, context.functionStats?.() ?? {});
+      return true;
+    case '/_local/gateway':
+      sendJson(response, 200, context.gateway.counters());
+      return true;
     case '/_local/metrics':
       sendJson(response, 200, { series: context.metrics.summaries(url.searchParams.get('name') ?? undefined) });
       return true;

@@ -136,6 +136,9 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
 
     const deployment = deploymentFromManifest(readManifest(options.manifestFile), options.projectDir);
     if (deployment.notEmulated.length > 0) log.warn(`not emulated locally: ${summarizeByType(deployment.notEmulated)}`);
+    if (!deployment.api.twoWayRoutes.includes('$default')) {
+      log.warn('the $default route has no route response: as on AWS, what the router returns is dropped, so clients hear only what it posts');
+    }
     const tables = await ensureDeployedTables(dynamodbClient, deployment.tables);
     const iam = new LocalIam(deployment, log.child('iam'), options.iamUsageFile);
     const dynamodbFront = await startDynamoDbGateway({
@@ -192,6 +195,7 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
       functions,
       routes: { connect: routeFunction('$connect'), default: routeFunction('$default'), disconnect: routeFunction('$disconnect') },
       api: { id: deployment.api.id, stage: deployment.api.stage },
+      defaultRouteResponse: deployment.api.twoWayRoutes.includes('$default'),
       limits: {
         maxFrameBytes: WEBSOCKET_LIMITS.maxFrameBytes,
         idleTimeoutMs: options.idleTimeoutMs,
@@ -224,6 +228,7 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
         devTokens: usesDevelopmentSecret(process.env),
         parameters,
         unavailability: () => dynamodb.unavailability(),
+        functionStats: () => Object.fromEntries(deployment.functions.map((fn) => [fn.name, functions.stats(fn.name)!])),
       };
       if (handleLocalEndpoint(context, request, response, url)) return;
       sendJson(response, 404, { message: 'Not Found' });

@@ -2,8 +2,10 @@
  * API Gateway's WebSocket API, emulated: the upgrade request goes to the
  * `$connect` function (a non-2xx answer refuses the handshake with that
  * status), each frame goes to `$default` (binary frames base64 encoded), a
- * close goes to `$disconnect`. The functions' return values never reach the
- * client (no route responses): replies travel only through the
+ * close goes to `$disconnect`. Where the deployment makes `$default` two-way
+ * (a `$default` route response), the function's returned `body` is sent to
+ * the client after the invocation, as API Gateway sends a route response;
+ * without one it is dropped, as on AWS. Everything else travels through the
  * `@connections` management API, which this class backs.
  *
  * Limits are API Gateway's (`functions/core/aws-limits.ts`): a single frame
@@ -105,6 +107,8 @@ export interface WebSocketGatewayOptions {
   /** The API these connections belong to (its id and stage appear in every event). */
   readonly api: { readonly id: string; readonly stage: string };
   readonly limits: WebSocketLimits;
+  /** `$default` has a route response: the body its function returns goes to the client. */
+  readonly defaultRouteResponse?: boolean;
   readonly log?: Logger;
 }
 
@@ -121,6 +125,13 @@ export interface ConnectionDescription {
 }
 
 export type PostOutcome = 'sent' | 'gone' | 'too-large';
+
+export interface GatewayCounters {
+  /** `@connections` posts delivered (the functions' `PostToConnection` calls). */
+  readonly postToConnection: number;
+  /** Route responses delivered (bodies returned by a two-way route's function). */
+  readonly routeResponse: number;
+}
 
 interface LiveConnection {
   readonly socket: WebSocket;
@@ -153,6 +164,7 @@ export class WebSocketGateway {
   private readonly maxMessageBytes: number;
   private readonly local: { -readonly [K in keyof typeof LOCAL_GATEWAY_LIMITS]: number };
   private closed = false;
+  private readonly sent = { postToConnection: 0, routeResponse: 0 };
 
   constructor(private readonly options: WebSocketGatewayOptions) {
     this.log = options.log ?? silentLogger;
@@ -197,6 +209,17 @@ export class WebSocketGateway {
 
   /** `POST @connections/{id}`: sends `data` as one text message, in frames of at most `maxFrameBytes`. */
   post(connectionId: string, data: Buffer): PostOutcome {
+    const outcome = this.deliver(connectionId, data);
+    if (outcome === 'sent') this.sent.postToConnection += 1;
+    return outcome;
+  }
+
+  /** Messages sent to clients so far, by how they were sent (the bench reads them from `/_local/gateway`). */
+  counters(): GatewayCounters {
+    return { ...this.sent };
+  }
+
+  private deliver(connectionId: string, data: Buffer): PostOutcome {
     const connection = this.connections.get(connectionId);
     if (!connection || connection.socket.readyState !== WebSocket.OPEN) return 'gone';
     if (data.length > this.maxMessageBytes) return 'too-large';
@@ -384,6 +407,7 @@ export class WebSocketGateway {
       .then((outcome) => {
         // What API Gateway sends a client when the integration fails.
         if (!outcome.ok) this.postGatewayError(connection, 'Internal server error', event.requestContext.requestId);
+        else if (this.options.defaultRouteResponse) this.sendRouteResponse(connection, outcome.result);
       })
       .finally(() => {
         connection.inFlight -= 1;
@@ -397,9 +421,23 @@ export class WebSocketGateway {
     this.track(work);
   }
 
+  /**
+   * A Lambda proxy integration's route response: the returned `body` (a
+   * string) becomes one message to the client, with the `@connections` limits;
+   * a result without one sends nothing.
+   */
+  private sendRouteResponse(connection: LiveConnection, result: unknown): void {
+    const body = (result as { body?: unknown } | null | undefined)?.body;
+    if (typeof body !== 'string') return;
+    const { connectionId } = connection.facts;
+    const outcome = this.deliver(connectionId, Buffer.from(body));
+    if (outcome === 'sent') this.sent.routeResponse += 1;
+    else if (outcome === 'too-large') this.log.warn(`dropped a route response to ${connectionId}: over the ${this.maxMessageBytes}-byte message limit`);
+  }
+
   private postGatewayError(connection: LiveConnection, message: string, requestId: string): void {
     const { connectionId } = connection.facts;
-    this.post(connectionId, Buffer.from(JSON.stringify({ message, connectionId, requestId })));
+    this.deliver(connectionId, Buffer.from(JSON.stringify({ message, connectionId, requestId })));
   }
 
   /**

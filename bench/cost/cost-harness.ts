@@ -33,7 +33,7 @@ import { DynamoProgressLogStore } from '../../functions/core/stores/progress-log
 import { mintDevToken } from '../../local/dev-token';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../../local/dynamodb-local';
 import { ensureTables, type LocalTable } from '../../local/tables';
-import { CountingDispatcher, CountingNotifier, type DynamoCall, DynamoCallCounter, type PostedMessage } from './counting';
+import { CountingDispatcher, CountingNotifier, type DynamoCall, DynamoCallCounter, type PostedMessage, postedMessage } from './counting';
 
 const SECRET = 'bench-cost-secret';
 
@@ -61,6 +61,8 @@ export interface LambdaRun {
 export interface CountedRun {
   readonly dynamo: DynamoCall[];
   readonly posted: PostedMessage[];
+  /** The router's replies, sent by API Gateway as the `$default` route response (billed as messages, no PostToConnection). */
+  readonly routeResponses: PostedMessage[];
   readonly lambda: LambdaRun[];
   readonly streamRecords: number;
   readonly streamRecordsPassingFilter: number;
@@ -157,8 +159,10 @@ export async function startCostHarness(): Promise<CostHarness> {
             remainingTimeMs: 30_000,
           }),
         );
-        const ack = notifier.messages.find((m) => m.type === 'ack') as { requestId?: string } | undefined;
-        if (!ack?.requestId) throw new Error(`cost harness: no ack (${JSON.stringify(notifier.messages)})`);
+        const reply = routed.value;
+        const routeResponses = reply === undefined ? [] : [postedMessage(connectionId, reply)];
+        const ack = (reply?.type === 'ack' ? reply : notifier.messages.find((m) => m.type === 'ack')) as { requestId?: string } | undefined;
+        if (!ack?.requestId) throw new Error(`cost harness: no ack (${JSON.stringify(reply ?? notifier.messages)})`);
         // The event source mapping delivers the INSERT record (status queued) to the processor.
         const consumed = await timed(() => claimAndDispatch(deps, [{ requestId: ack.requestId!, sequenceNumber: String(sequence) }]));
         await dispatcher.idle();
@@ -168,6 +172,7 @@ export async function startCostHarness(): Promise<CostHarness> {
         const run: CountedRun = {
           dynamo: [...counter.calls],
           posted: [...notifier.posted],
+          routeResponses,
           lambda: [
             { fn: 'router', ms: routed.ms },
             { fn: 'processor (stream)', ms: consumed.ms },
@@ -189,6 +194,7 @@ export async function startCostHarness(): Promise<CostHarness> {
         return {
           dynamo: [...counter.calls],
           posted: [...notifier.posted],
+          routeResponses: [],
           lambda: [
             { fn: 'connect', ms: connectMs },
             { fn: 'disconnect', ms: closed.ms },

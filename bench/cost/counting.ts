@@ -12,6 +12,7 @@ import { FUNCTION_DEFAULTS } from '../../functions/core/cloud-shapes';
 import type { StreamerDeps } from '../../functions/core/lifecycle/deps';
 import { runClaimedRequest } from '../../functions/core/lifecycle/run-claimed-request';
 import type { Notifier, SendOutcome } from '../../functions/core/notify/notifier';
+import { encodeServerMessage } from '../../functions/core/notify/encode-message';
 import type { ServerMessage } from '../../functions/core/protocol/messages';
 
 /** DynamoDB API names of the document client's commands. */
@@ -88,13 +89,18 @@ export interface PostedMessage {
   readonly bytes: number;
 }
 
+/** One message as API Gateway counts it, in the bytes the client receives. */
+export function postedMessage(connectionId: string, message: ServerMessage): PostedMessage {
+  return { connectionId, type: message.type, bytes: Buffer.byteLength(encodeServerMessage(message)) };
+}
+
 /** Stands in for `ApiGatewayNotifier`: one entry per PostToConnection call. */
 export class CountingNotifier implements Notifier {
   readonly posted: PostedMessage[] = [];
   readonly messages: ServerMessage[] = [];
 
   async send(connectionId: string, message: ServerMessage): Promise<SendOutcome> {
-    this.posted.push({ connectionId, type: message.type, bytes: Buffer.byteLength(JSON.stringify(message)) });
+    this.posted.push(postedMessage(connectionId, message));
     this.messages.push(message);
     return 'sent';
   }

@@ -45,6 +45,8 @@ export function stackDefaults(): StackDefaults {
 interface Breakdown {
   readonly postToConnection: number;
   readonly postsByType: Record<string, number>;
+  /** Replies sent as the `$default` route response (the ack): messages, not PostToConnection calls. */
+  readonly routeResponses: number;
   readonly dynamoWrites: number;
   readonly dynamoReads: number;
   readonly writesByTable: Record<string, Record<string, number>>;
@@ -81,10 +83,13 @@ function breakdown(runs: readonly CountedRun[], inbound: number): Breakdown {
     }
   }
   const sum = (pick: (run: CountedRun) => number): number => avg(runs.reduce((total, run) => total + pick(run), 0));
-  const messageUnits = (run: CountedRun): number => run.posted.reduce((total, post) => total + Math.max(1, Math.ceil(post.bytes / API_GATEWAY_MESSAGE_INCREMENT_BYTES)), 0);
+  // API Gateway bills every message it sends: PostToConnection data and route responses alike.
+  const messageUnits = (run: CountedRun): number =>
+    [...run.posted, ...run.routeResponses].reduce((total, post) => total + Math.max(1, Math.ceil(post.bytes / API_GATEWAY_MESSAGE_INCREMENT_BYTES)), 0);
   return {
     postToConnection: sum((run) => run.posted.length),
     postsByType,
+    routeResponses: sum((run) => run.routeResponses.length),
     dynamoWrites: sum((run) => run.dynamo.filter((call) => call.kind === 'write').length),
     dynamoReads: sum((run) => run.dynamo.filter((call) => call.kind === 'read').length),
     writesByTable: tally('write'),
@@ -201,7 +206,7 @@ export async function measureCost(context: BenchContext): Promise<SectionResult>
     figures.push({
       section: '5 Cost',
       name: `${job}: PostToConnection, batching on / off`,
-      value: `${m.on.postToConnection} / ${m.off.postToConnection} (progress ${m.on.postsByType.progress ?? 0} / ${m.off.postsByType.progress})`,
+      value: `${m.on.postToConnection} / ${m.off.postToConnection} (progress ${m.on.postsByType.progress ?? 0} / ${m.off.postsByType.progress}; + ${m.on.routeResponses} route response)`,
       target: judged ? '≤ 25 with batching' : undefined,
       met: judged ? m.on.postToConnection <= 25 : undefined,
       note: judged ? 'batching off is computed (one post per report per audience member): the worker builds its ProgressBatcher with no seam to turn it off' : undefined,

@@ -1,7 +1,7 @@
 /**
  * Sections 1 and 2. The floor: a bare `ws` echo server on this machine, the
  * same client and the same frames. Sync: the `echo` handler through the
- * local runtime (gateway → router function → `@connections` → socket).
+ * local runtime (gateway → router function → its route response → socket).
  *
  * Both are measured the same way: at 1 connection, request after request;
  * at 100 and 1,000 connections, paced (open loop) at a fixed 500 requests/s
@@ -37,6 +37,43 @@ interface Run {
   readonly requestsPerSecond: number;
   readonly errors: number;
   readonly cpu: Record<string, { cpuMs: number; cores: number }>;
+  /** The runtime's own counters over the run (warm-up included): router thread CPU and posts per invocation. */
+  readonly router?: RouterCost;
+}
+
+/** What one `$default` invocation cost the router, read from the runtime's `/_local/functions` and `/_local/gateway`. */
+interface RouterCost {
+  readonly invocations: number;
+  /** Router containers' thread CPU per invocation, µs (10 ms ticks, so only meaningful over many invocations). */
+  readonly cpuUsPerInvocation: number | undefined;
+  /** `@connections` posts delivered per router invocation (route responses are not posts). */
+  readonly postsPerInvocation: number;
+}
+
+interface RuntimeCounters {
+  readonly routerInvocations: number;
+  readonly routerCpuMs: number | undefined;
+  readonly posts: number;
+}
+
+async function runtimeCounters(httpUrl: string): Promise<RuntimeCounters> {
+  const [functions, gateway] = await Promise.all([
+    fetch(`${httpUrl}/_local/functions`).then((r) => r.json() as Promise<Record<string, { invocations: number; threadCpuMs?: number }>>),
+    fetch(`${httpUrl}/_local/gateway`).then((r) => r.json() as Promise<{ postToConnection: number }>),
+  ]);
+  const router = Object.entries(functions).find(([name]) => name.endsWith('-router'))?.[1];
+  if (!router) throw new Error('sync: the runtime reports no router function');
+  return { routerInvocations: router.invocations, routerCpuMs: router.threadCpuMs, posts: gateway.postToConnection };
+}
+
+function routerCost(before: RuntimeCounters, after: RuntimeCounters): RouterCost {
+  const invocations = after.routerInvocations - before.routerInvocations;
+  const cpuMs = after.routerCpuMs !== undefined && before.routerCpuMs !== undefined ? after.routerCpuMs - before.routerCpuMs : undefined;
+  return {
+    invocations,
+    cpuUsPerInvocation: cpuMs === undefined || invocations === 0 ? undefined : Math.round((cpuMs * 1000) / invocations),
+    postsPerInvocation: invocations === 0 ? 0 : Math.round(((after.posts - before.posts) / invocations) * 1000) / 1000,
+  };
 }
 
 const PLAN: ReadonlyArray<{ connections: number; mode: Run['mode'] }> = [
@@ -57,6 +94,7 @@ async function runPlan(
   urlFor: (index: number) => string,
   isFinal: (frame: { type?: string }) => boolean,
   pids: Record<string, number | undefined>,
+  httpUrl?: string,
 ): Promise<Run[]> {
   const opened = await openMany(MAX_CONNECTIONS, urlFor, { parallel: 50 });
   if (opened.failures > 0) throw new Error(`${label}: ${opened.failures} of ${MAX_CONNECTIONS} connections failed (${opened.firstError})`);
@@ -69,14 +107,16 @@ async function runPlan(
       const warmupMs = (connections >= 1000 ? 2000 : 1000) / (context.quick ? 2 : 1);
       const durationMs = context.quick ? 1500 : mode === 'paced' ? 8000 : 6000;
       const cpu = new CpuMeter({ ...pids, client: process.pid });
+      const countersBefore = httpUrl === undefined ? undefined : await runtimeCounters(httpUrl);
       cpu.start();
       const result: ClosedLoopResult =
         mode === 'paced'
           ? await pacedLoad(sockets, frameFor, isFinal, { ratePerSecond: PACED_RATE, warmupMs, durationMs, maxRequests: 100_000, replyTimeoutMs: 30_000 })
           : await closedLoop(sockets, frameFor, isFinal, { warmupMs, durationMs, maxRequests: 200_000, replyTimeoutMs: 30_000 });
       const used = cpu.stop();
+      const router = countersBefore === undefined ? undefined : routerCost(countersBefore, await runtimeCounters(httpUrl!));
       const latency = summarise(result.latencies);
-      runs.push({ name: runName(connections, mode), connections, mode, latency, requestsPerSecond: Math.round(result.requestsPerSecond), errors: result.errors, cpu: used });
+      runs.push({ name: runName(connections, mode), connections, mode, latency, requestsPerSecond: Math.round(result.requestsPerSecond), errors: result.errors, cpu: used, router });
       context.log(`  ${label} ${runName(connections, mode).padEnd(22)} p50 ${ms(latency.p50)} p99 ${ms(latency.p99)} p999 ${ms(latency.p999)} ms, ${count(result.requestsPerSecond)} req/s, ${result.errors} errors`);
     }
   } finally {
@@ -121,6 +161,7 @@ export async function measureSync(context: BenchContext): Promise<SectionResult>
         return frame.type === 'result' || frame.type === 'error';
       },
       { runtime: runtime.pid, dynamodb: runtime.javaPid },
+      runtime.httpUrl,
     );
   } finally {
     await runtime.stop();
@@ -165,6 +206,25 @@ export async function measureSync(context: BenchContext): Promise<SectionResult>
       `runtime process ${runtimeCpu?.cores ?? '—'} cores busy = ${cpuPerRequestMs.toFixed(2)} ms of runtime CPU per request; ` +
       `DynamoDB Local ${saturated.cpu.dynamodb?.cores ?? '—'} cores, client ${saturated.cpu.client?.cores ?? '—'} cores`,
     data: { requestsPerSecond: saturated.requestsPerSecond, connections: saturated.connections, cpu: saturated.cpu, cpuPerRequestMs },
+  });
+  const router = saturated.router;
+  figures.push({
+    section: '2 Sync',
+    name: 'router CPU per sync echo (router containers\' thread CPU)',
+    value: router?.cpuUsPerInvocation === undefined ? '—' : `${count(router.cpuUsPerInvocation)} µs (${saturated.name}, ${count(router.invocations)} invocations)`,
+    target: '≤ 250 µs',
+    met: router?.cpuUsPerInvocation === undefined ? undefined : router.cpuUsPerInvocation <= 250,
+    note: 'user + system CPU of the router\'s worker threads over the run, per $default invocation: what predicts Lambda duration at 256 MB',
+    data: { ...router },
+  });
+  figures.push({
+    section: '2 Sync',
+    name: 'PostToConnection per sync request',
+    value: router === undefined ? '—' : `${router.postsPerInvocation}`,
+    target: '0',
+    met: router === undefined ? undefined : router.postsPerInvocation === 0,
+    note: 'the reply is the $default route response; any post here is a reply that still went through the management API',
+    data: { ...router },
   });
   return { figures, details: { pacedRate: PACED_RATE, runs, errorReplies } };
 }

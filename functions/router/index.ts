@@ -1,5 +1,7 @@
 /**
- * `$default`: every client frame. Replies go out through the management API.
+ * `$default`: every client frame. The frame's reply is the return value's
+ * `body`, which API Gateway sends to the client (the route is two-way: it has
+ * a `$default` route response); other messages go out through the management API.
  * A frame the router cannot handle (it is misconfigured, or routing failed
  * without a reply) gets an `INTERNAL_ERROR` where one can be sent, and the
  * invocation fails so that the function's error alarm counts it.
@@ -9,8 +11,11 @@ import { ENV } from '../core/env-names';
 import { describe } from '../core/lifecycle/describe-error';
 import type { StreamerDeps } from '../core/lifecycle/deps';
 import { routeMessage } from '../core/lifecycle/route-message';
+import { encodeServerMessage } from '../core/notify/encode-message';
 import { bareNotifier, replyInternalError } from '../core/notify/last-resort-reply';
 import { s3ObjectStore } from '../core/stores/object-store';
+import type { ServerMessage } from '../core/protocol/messages';
+import { encodeForDelivery } from '../core/notify/encode-for-delivery';
 import { logger, streamerDeps, withObservability } from '../streamer-runtime';
 import { websocketLogKeys, type WebSocketEvent, type WebSocketResult } from '../websocket-event';
 
@@ -25,12 +30,15 @@ export const handler = withObservability(async (event: WebSocketEvent, context: 
     await replyInternalError(endpoint ? bareNotifier(endpoint) : undefined, frame);
     throw error;
   }
+  let reply: ServerMessage | undefined;
   try {
-    await routeMessage(deps, { ...frame, remainingTimeMs: context.getRemainingTimeInMillis() });
+    reply = await routeMessage(deps, { ...frame, remainingTimeMs: context.getRemainingTimeInMillis() });
   } catch (error) {
     logger.error('Routing failed', { connectionId: frame.connectionId, error: describe(error) });
     await replyInternalError(deps.notifier, frame);
     throw error;
   }
-  return { statusCode: 200 };
+  if (reply === undefined) return { statusCode: 200 };
+  // The route response is a message like any other: over the limit, a result goes by reference (encodeForDelivery).
+  return { statusCode: 200, body: encodeServerMessage(await encodeForDelivery(reply, { objects: deps.objects, logger })) };
 }, websocketLogKeys);

@@ -81,6 +81,22 @@ describe('requests', () => {
     expect(seen).toEqual([0.5]);
   });
 
+  test('a final result that overtakes its ack settles the request, and the late ack changes nothing', async () => {
+    // With route responses the ack leaves when the router returns; a quick job's worker may be faster.
+    server.onFrame((frame, socket) => {
+      const requestId = `r-${frame.id}`;
+      server.send(socket, { id: frame.id, type: 'progress', requestId, progress: 1, message: 'done' });
+      server.send(socket, { id: frame.id, type: 'result', requestId, success: true, data: 'early' });
+      server.send(socket, { id: frame.id, type: 'ack', requestId, status: 'queued' });
+    });
+    const client = connect();
+    const accepted: string[] = [];
+    await expect(client.request('generate_report', { rows: 1 }, { onAccepted: (r) => accepted.push(r) })).resolves.toBe('early');
+    // The next request still works: the stray ack was dropped, not taken for another request's reply.
+    await expect(client.request('generate_report', { rows: 2 })).resolves.toBe('early');
+    expect(accepted).toHaveLength(1);
+  });
+
   test('concurrent requests are correlated by their own unique ids', async () => {
     server.onFrame((frame, socket) => {
       // Answer in reverse order of arrival to prove correlation does not rely on order.

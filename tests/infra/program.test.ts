@@ -17,6 +17,7 @@ const T = {
   table: 'aws:dynamodb/table:Table',
   api: 'aws:apigatewayv2/api:Api',
   route: 'aws:apigatewayv2/route:Route',
+  routeResponse: 'aws:apigatewayv2/routeResponse:RouteResponse',
   integration: 'aws:apigatewayv2/integration:Integration',
   stage: 'aws:apigatewayv2/stage:Stage',
   fn: 'aws:lambda/function:Function',
@@ -150,6 +151,16 @@ describe('WebSocket API', () => {
     expect(integration.inputs).toMatchObject({ integrationType: 'AWS_PROXY', integrationMethod: 'POST' });
     expect(integration.inputs.integrationUri).toContain(functionArn(fn));
     expect(route.inputs.authorizationType).toBe('NONE');
+  });
+
+  it('makes $default two-way, so the router\'s returned body reaches the client, and only $default', () => {
+    const byKey = (key: string) => run.ofType(T.route).find((r) => r.inputs.routeKey === key)!;
+    expect(byKey('$default').inputs.routeResponseSelectionExpression).toBe('$default');
+    expect(byKey('$connect').inputs.routeResponseSelectionExpression).toBeUndefined();
+    expect(byKey('$disconnect').inputs.routeResponseSelectionExpression).toBeUndefined();
+    const responses = run.ofType(T.routeResponse);
+    expect(responses).toHaveLength(1);
+    expect(responses[0]!.inputs).toMatchObject({ routeId: `${byKey('$default').name}-id`, routeResponseKey: '$default' });
   });
 
   it.each([

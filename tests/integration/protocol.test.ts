@@ -95,6 +95,23 @@ describe('requests', () => {
     await expect(socket.next((m: Message) => m.id === 'p1')).resolves.toEqual({ id: 'p1', type: 'pong' });
   });
 
+  it('answers ping, a sync handler and a bad frame as route responses, with no PostToConnection', async () => {
+    const counters = async (): Promise<{ postToConnection: number; routeResponse: number }> =>
+      (await fetch(`${runtime.httpUrl}/_local/gateway`)).json() as Promise<{ postToConnection: number; routeResponse: number }>;
+    const before = await counters();
+    socket.send({ id: 'rr-p', action: 'ping' });
+    socket.send({ id: 'rr-e', action: 'echo', payload: { n: 1 } });
+    socket.send({ id: 'rr-x', action: 'no_such_action' });
+    await socket.next((m: Message) => m.id === 'rr-p');
+    await socket.next((m: Message) => m.id === 'rr-e');
+    await expect(socket.next((m: Message) => m.id === 'rr-x')).resolves.toMatchObject({ type: 'error', error: { code: 'UNKNOWN_ACTION' } });
+    const after = await counters();
+    expect({ posts: after.postToConnection - before.postToConnection, routeResponses: after.routeResponse - before.routeResponse }).toEqual({
+      posts: 0,
+      routeResponses: 3,
+    });
+  });
+
   it('answers a sync handler with one result', async () => {
     socket.send({ id: 'e1', action: 'echo', payload: { hello: 'world' } });
     await expect(socket.next((m: Message) => m.id === 'e1')).resolves.toEqual({ id: 'e1', type: 'result', success: true, data: { hello: 'world' } });

@@ -18,7 +18,7 @@ import { encodeForDelivery } from '../../functions/core/notify/encode-for-delive
 import type { ObjectStore } from '../../functions/core/stores/object-store';
 import type { StreamerDeps } from '../../functions/core/lifecycle/deps';
 import { InMemoryRateLimiter } from '../../functions/core/lifecycle/rate-limiter';
-import { routeMessage } from '../../functions/core/lifecycle/route-message';
+import { type IncomingFrame, routeMessage } from '../../functions/core/lifecycle/route-message';
 import { runClaimedRequest } from '../../functions/core/lifecycle/run-claimed-request';
 import type { Notifier, SendOutcome } from '../../functions/core/notify/notifier';
 import { silentLogger } from '../../functions/core/observability';
@@ -35,7 +35,8 @@ import { ensureTables, localTableName } from '../../local/tables';
 import { ALL_TABLES } from '../../functions/core/cloud-shapes';
 
 export class RecordingNotifier implements Notifier {
-  readonly sent: Array<{ connectionId: string; message: ServerMessage }> = [];
+  /** Every message a connection received, in order: posted, or returned by the router as its route response. */
+  readonly sent: Array<{ connectionId: string; message: ServerMessage; via?: 'route-response' }> = [];
   readonly gone = new Set<string>();
 
   /** With a bucket, messages go through the same encoder as the deployed notifier's. */
@@ -56,6 +57,16 @@ export class RecordingNotifier implements Notifier {
       .map((s) => s.message)
       .filter((m) => (m.type === 'result' || m.type === 'error') && 'requestId' in m && m.requestId === requestId);
   }
+}
+
+/**
+ * Routes one frame as API Gateway's two-way `$default` route does: the
+ * router's reply (its return value) reaches the connection after whatever it posted.
+ */
+export async function routeFrame(notifier: RecordingNotifier, deps: StreamerDeps, frame: IncomingFrame): Promise<ServerMessage | undefined> {
+  const reply = await routeMessage(deps, frame);
+  if (reply !== undefined) notifier.sent.push({ connectionId: frame.connectionId, message: reply, via: 'route-response' });
+  return reply;
 }
 
 /** Runs each dispatched request in this process, like Lambda's async invoke; `runs` keeps their promises. */
@@ -172,7 +183,7 @@ export async function startHarness(handlers: AnyHandler[], overrides: Partial<Ru
     },
     async send(connectionId, frame) {
       const before = notifier.to(connectionId).length;
-      await routeMessage(deps, { connectionId, body: typeof frame === 'string' ? frame : JSON.stringify(frame), remainingTimeMs: 30_000 });
+      await routeFrame(notifier, deps, { connectionId, body: typeof frame === 'string' ? frame : JSON.stringify(frame), remainingTimeMs: 30_000 });
       return notifier.to(connectionId).slice(before);
     },
     async deliver(...requestIds) {

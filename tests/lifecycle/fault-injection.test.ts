@@ -2,12 +2,11 @@ import * as z from 'zod';
 import { defineHandler, pause } from '../../functions/core';
 import type { AnyHandler } from '../../functions/core/handlers/define-handler';
 import type { StreamerDeps } from '../../functions/core/lifecycle/deps';
-import { routeMessage } from '../../functions/core/lifecycle/route-message';
 import { sweepExpiredLeases } from '../../functions/core/lifecycle/sweep-expired-leases';
 import type { Notifier } from '../../functions/core/notify/notifier';
 import type { RequestStore } from '../../functions/core/stores/request-store';
 import { waitFor } from '../support/wait-for';
-import { startHarness, stopDynamoDb, type Harness } from './core-harness';
+import { routeFrame, startHarness, stopDynamoDb, type Harness } from './core-harness';
 
 jest.setTimeout(30_000);
 
@@ -66,7 +65,7 @@ function withDeps(deps: StreamerDeps): void {
 
 async function ack(deps: StreamerDeps, payload: object): Promise<string> {
   const before = h.notifier.sent.length;
-  await routeMessage(deps, { connectionId: 'f-1', body: JSON.stringify({ id: `f-${Math.random()}`, action: 'work', payload }), remainingTimeMs: 30_000 });
+  await routeFrame(h.notifier, deps, { connectionId: 'f-1', body: JSON.stringify({ id: `f-${Math.random()}`, action: 'work', payload }), remainingTimeMs: 30_000 });
   const reply = h.notifier.sent.slice(before).find((s) => s.connectionId === 'f-1')!.message;
   if (reply.type !== 'ack') throw new Error(JSON.stringify(reply));
   return reply.requestId;
@@ -78,7 +77,7 @@ describe('faults injected into DynamoDB and the management API', () => {
   it('tells the client to retry when storing the request is throttled, and stores nothing half-done', async () => {
     const deps = { ...h.deps, requests: faulty(h.deps.requests, { create: 1 }) };
     const before = h.notifier.sent.length;
-    await routeMessage(deps, { connectionId: 'f-1', body: '{"id":"t1","action":"work","payload":{"steps":1}}', remainingTimeMs: 30_000 });
+    await routeFrame(h.notifier, deps, { connectionId: 'f-1', body: '{"id":"t1","action":"work","payload":{"steps":1}}', remainingTimeMs: 30_000 });
     expect(h.notifier.sent.slice(before).map((s) => s.message)).toEqual([
       { id: 't1', type: 'error', error: expect.objectContaining({ code: 'INTERNAL_ERROR', retryable: true }) },
     ]);

@@ -8,11 +8,10 @@ import { ulid } from 'ulid';
 import { defineHandler } from '../../functions/core';
 import type { AnyHandler } from '../../functions/core/handlers/define-handler';
 import { SharedRateLimiter } from '../../functions/core/lifecycle/rate-limiter';
-import { routeMessage } from '../../functions/core/lifecycle/route-message';
 import type { ServerMessage } from '../../functions/core/protocol/messages';
 import { DynamoRateLimitStore } from '../../functions/core/stores/rate-limit-store';
 import { echo } from '../../functions/handlers/echo';
-import { startHarness, stopDynamoDb, type Harness } from './core-harness';
+import { routeFrame, startHarness, stopDynamoDb, type Harness } from './core-harness';
 
 jest.setTimeout(30_000);
 
@@ -67,7 +66,7 @@ describe('identities whose naive joins collide', () => {
     const deps = { ...h.deps, rateLimiter: new SharedRateLimiter(new DynamoRateLimitStore(h.db, h.tableName('rate-limits')), limits) };
     const send = async (connectionId: string, id: string): Promise<ServerMessage[]> => {
       const before = h.notifier.to(connectionId).length;
-      await routeMessage(deps, { connectionId, body: JSON.stringify({ id, action: 'echo' }), remainingTimeMs: 30_000 });
+      await routeFrame(h.notifier, deps, { connectionId, body: JSON.stringify({ id, action: 'echo' }), remainingTimeMs: 30_000 });
       return h.notifier.to(connectionId).slice(before);
     };
     const spent = [...(await send(first, 'f0')), ...(await send(first, 'f1')), ...(await send(first, 'f2'))];

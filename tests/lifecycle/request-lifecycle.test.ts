@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { defineHandler, pause, RetryableError, FatalError } from '../../functions/core';
 import type { AnyHandler } from '../../functions/core/handlers/define-handler';
 import { sweepExpiredLeases } from '../../functions/core/lifecycle/sweep-expired-leases';
+import type { StreamerDeps } from '../../functions/core/lifecycle/deps';
 import { generateReport } from '../../functions/handlers/generate-report';
 import { echo } from '../../functions/handlers/echo';
 import type { AckMessage, ServerMessage } from '../../functions/core/protocol/messages';
@@ -65,7 +66,21 @@ const announce = defineHandler({
   },
 });
 
-const handlers = [echo, generateReport, flaky, slow, longRunning, announce] as unknown as AnyHandler[];
+/** Reports progress every `everyMs`, `ticks` times: a job that runs long enough for the lease's timers to matter. */
+const ticker = defineHandler({
+  name: 'ticker',
+  payload: z.object({ ticks: z.number().int(), everyMs: z.number().int() }),
+  shouldQueue: () => true,
+  async process({ payload, progress, signal }) {
+    for (let i = 1; i <= payload.ticks; i++) {
+      await pause(payload.everyMs, signal);
+      progress.report(i / payload.ticks, `tick ${i}`);
+    }
+    return { ticks: payload.ticks };
+  },
+});
+
+const handlers = [echo, generateReport, flaky, slow, longRunning, announce, ticker] as unknown as AnyHandler[];
 
 let h: Harness;
 beforeAll(async () => {
@@ -290,3 +305,68 @@ describe('request lifecycle on DynamoDB Local', () => {
 function expireLease(requestId: string): Promise<void> {
   return h.expireLease(requestId);
 }
+
+/** The worker's deps with its subscriber queries and run-control reads counted. */
+function countingWorkerDeps(): { deps: StreamerDeps; calls: { subscribersOf: number; readRunControl: number } } {
+  const calls = { subscribersOf: 0, readRunControl: 0 };
+  const count = <T extends object>(store: T): T =>
+    new Proxy(store, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (property === 'subscribersOf' || property === 'readRunControl') calls[property] += 1;
+          return value.apply(target, args);
+        };
+      },
+    });
+  return { deps: { ...h.deps, subscriptions: count(h.deps.subscriptions), requests: count(h.deps.requests) }, calls };
+}
+
+describe('what a running request reads (lease 1.5 s: renewed every 500 ms; cancel polls after 50, 100, 200 and 400 ms)', () => {
+  afterEach(() => {
+    h.dispatcher.deps = h.deps;
+  });
+
+  it('reads its subscribers at the start and for the final message only, when nobody subscribes or leaves', async () => {
+    const counted = countingWorkerDeps();
+    h.dispatcher.deps = counted.deps;
+    const ack = await submit('conn-a', 'ticker', { ticks: 25, everyMs: 100 });
+    await h.deliver(ack.requestId);
+    expect(finalsOf(ack.requestId)).toEqual([expect.objectContaining({ type: 'result' })]);
+    expect(counted.calls.subscribersOf).toBe(2);
+  });
+
+  it('polls for cancellation only while the run is young, then leaves it to the lease renewals', async () => {
+    const counted = countingWorkerDeps();
+    h.dispatcher.deps = counted.deps;
+    const ack = await submit('conn-a', 'ticker', { ticks: 25, everyMs: 100 });
+    await h.deliver(ack.requestId);
+    expect(counted.calls.readRunControl).toBe(4);
+  });
+
+  it('is cancelled through its lease renewal once the polls have stopped', async () => {
+    const ack = await submit('conn-a', 'slow', { ms: 20_000 });
+    const running = h.deliver(ack.requestId);
+    await waitFor(async () => (await h.deps.requests.get(ack.requestId, true))?.status === 'processing', 8000);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await h.send('conn-a', { id: 'late-cancel', action: 'cancel', payload: { requestId: ack.requestId } });
+    await running;
+    expect(await h.deps.requests.get(ack.requestId, true)).toMatchObject({ status: 'cancelled' });
+  });
+
+  it('re-reads its subscribers when one joins while it runs, so the new subscriber gets progress before the end', async () => {
+    const counted = countingWorkerDeps();
+    h.dispatcher.deps = counted.deps;
+    const ack = await submit('conn-a', 'ticker', { ticks: 25, everyMs: 100 });
+    const running = h.deliver(ack.requestId);
+    await waitFor(async () => (await h.deps.requests.get(ack.requestId, true))?.status === 'processing', 8000);
+    await h.send('conn-a2', { id: 'joiner', action: 'subscribe', payload: { requestId: ack.requestId } });
+    await running;
+    const toJoiner = h.notifier.to('conn-a2').filter((m) => m.id === 'joiner');
+    expect(toJoiner.filter((m) => m.type === 'progress').length).toBeGreaterThan(0);
+    expect(toJoiner.filter((m) => m.type === 'result')).toHaveLength(1);
+    // At the start, once after the subscribe (its version bump), and for the final message.
+    expect(counted.calls.subscribersOf).toBe(3);
+  });
+});

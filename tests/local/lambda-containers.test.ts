@@ -95,6 +95,17 @@ describe('a Lambda container', () => {
     expect(lambda.stats('fn-warm')).toMatchObject({ containers: 1, coldStarts: 1, initMs: [expect.any(Number)] });
   });
 
+  it('counts its invocations and reports its threads\' CPU time, which grows while a handler computes', async () => {
+    const lambda = host([spec('fn-cpu')]);
+    await lambda.invoke('fn-cpu', { action: 'count' });
+    const idle = lambda.stats('fn-cpu')!;
+    await lambda.invoke('fn-cpu', { action: 'burn', ms: 300 });
+    const busy = lambda.stats('fn-cpu')!;
+    expect([idle.invocations, busy.invocations]).toEqual([1, 2]);
+    if (process.platform !== 'linux') return expect(busy.threadCpuMs).toBeUndefined();
+    expect(busy.threadCpuMs! - idle.threadCpuMs!).toBeGreaterThanOrEqual(10);
+  });
+
   it('supports callback-style handlers', async () => {
     const lambda = host([spec('fn-callback', { codeDir: join(FIXTURES, 'callback') })]);
     expect(await lambda.invoke('fn-callback', { n: 21 })).toMatchObject({ ok: true, result: { doubled: 42 } });

@@ -16,6 +16,7 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { WEBSOCKET_LIMITS } from '../../functions/core/aws-limits';
 import { fixtureRouterCredentials, grantFixtureCalls, type SessionCredentials } from '../support/fixture-caller';
 import { FIXTURE_FUNCTIONS_DIR, type LocalRuntimeHandle, startLocalRuntime } from '../support/local-runtime';
+import { withoutRouteResponses } from '../support/manifest-edits';
 import { openSocket } from '../support/socket-client';
 
 jest.setTimeout(30_000);
@@ -159,6 +160,54 @@ describe('the $default route', () => {
       socket.socket.send(message.subarray(start, end), { binary: true, fin: end >= message.length });
     }
     expect(await socket.next((m) => m.type === 'binary')).toEqual({ type: 'binary', bytes: WEBSOCKET_LIMITS.maxMessageBytes });
+    await socket.close();
+  });
+});
+
+function typesOf(socket: Awaited<ReturnType<typeof openSocket>>, id: string): unknown[] {
+  return (socket.received as { id?: string; type?: string }[]).filter((m) => m.id === id).map((m) => m.type);
+}
+
+describe('the $default route response (two-way $default, as the program deploys it)', () => {
+  it('sends the body the router returns to the client, after what the router posted', async () => {
+    const socket = await openSocket(connectUrl());
+    socket.send({ id: 'rr-1', action: 'post-then-return' });
+    await socket.next((m) => m.id === 'rr-1' && m.type === 'returned');
+    expect(typesOf(socket, 'rr-1')).toEqual(['posted', 'returned']);
+    await socket.close();
+  });
+
+  it('sends nothing for a return value without a body', async () => {
+    const socket = await openSocket(connectUrl());
+    socket.send({ id: 'rr-2', action: 'enqueue' });
+    socket.send({ id: 'rr-3', action: 'return-only' });
+    // Replies to one connection's frames may come in any order; rr-2's empty result sends nothing at all.
+    expect(await socket.next((m) => m.id === 'rr-2' || m.id === 'rr-3')).toMatchObject({ id: 'rr-3', type: 'returned' });
+    socket.send({ id: 'rr-4', action: 'return-only' });
+    expect(await socket.next((m) => m.id === 'rr-2' || m.id === 'rr-4')).toMatchObject({ id: 'rr-4' });
+    await socket.close();
+  });
+});
+
+describe('a $default route without a route response (one-way)', () => {
+  let oneWay: LocalRuntimeHandle;
+  beforeAll(async () => {
+    oneWay = await startLocalRuntime({
+      env: { STREAMER_LOCAL_FUNCTIONS_DIR: FIXTURE_FUNCTIONS_DIR, STREAMER_LOCAL_DASHBOARD_DIR: join(FIXTURE_FUNCTIONS_DIR, '..', 'dashboard') },
+      editManifest: (manifest) => withoutRouteResponses(grantFixtureCalls(manifest)),
+    });
+  });
+  afterAll(async () => oneWay?.stop());
+
+  it('drops the body the router returns, as API Gateway does, and still delivers what it posts', async () => {
+    const socket = await openSocket(`${oneWay.wsUrl}/?token=${oneWay.mintToken({ sub: 'alice', tenant: 'acme' })}`);
+    socket.send({ id: 'ow-1', action: 'post-then-return' });
+    expect(await socket.next((m) => m.id === 'ow-1')).toMatchObject({ type: 'posted' });
+    // The invocation returns right after its post; this echo is routed only once the client saw that post,
+    // so on a two-way route ow-1's 'returned' would come first (the test above).
+    socket.send({ id: 'ow-2', action: 'echo' });
+    await socket.next((m) => m.id === 'ow-2');
+    expect(typesOf(socket, 'ow-1')).toEqual(['posted']);
     await socket.close();
   });
 });

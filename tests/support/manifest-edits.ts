@@ -2,7 +2,8 @@
  * Edits of a rendered deployment manifest, for tests that run the local
  * runtime on a deployment that differs from the program's in one known way:
  * a role missing one statement (to show the call that needs it is denied),
- * or a role with one more (to exercise an API no shipped function is granted).
+ * a role with one more (to exercise an API no shipped function is granted),
+ * or a route without its route response (one-way, as before two-way routes).
  */
 import type { DeploymentManifest, ManifestResource, PolicyDocument, PolicyStatementDocument } from '../../local/deployment';
 
@@ -33,4 +34,16 @@ export function withoutStatement(manifest: DeploymentManifest, fn: string, sid: 
 
 export function withStatement(manifest: DeploymentManifest, fn: string, statement: PolicyStatementDocument): DeploymentManifest {
   return editPolicy(manifest, fn, (statements) => [...statements, statement]);
+}
+
+/** The deployment with every route one-way: no route responses, no selection expressions. */
+export function withoutRouteResponses(manifest: DeploymentManifest): DeploymentManifest {
+  const resources = manifest.resources
+    .filter((resource) => resource.type !== 'aws:apigatewayv2/routeResponse:RouteResponse')
+    .map((resource): ManifestResource => {
+      if (resource.type !== 'aws:apigatewayv2/route:Route') return resource;
+      const { routeResponseSelectionExpression: _dropped, ...inputs } = resource.inputs;
+      return { ...resource, inputs };
+    });
+  return { ...manifest, resources };
 }

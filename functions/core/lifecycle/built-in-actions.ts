@@ -82,6 +82,7 @@ export async function handleBuiltInAction(
       const requestId = requestIdOf(envelope);
       await ownedRequest(deps, requestId, identity);
       await deps.subscriptions.remove(requestId, connectionId);
+      await deps.requests.bumpSubscriptionVersion(requestId);
       return { id: envelope.id, type: 'unsubscribed', requestId };
     }
     case 'cancel':

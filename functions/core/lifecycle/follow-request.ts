@@ -38,6 +38,8 @@ export async function followRequest(deps: StreamerDeps, identity: Identity, foll
     created_at: now,
     ttl: epochSeconds(now) + deps.settings.requestTtlSeconds,
   });
+  // Tell a running request's run to re-read its audience (it reads it only when this version changes).
+  await deps.requests.bumpSubscriptionVersion(follow.requestId);
   // Read after subscribing: a request that ended before the subscription existed would otherwise never
   // send this follower its final message. And the log after the request: if it has ended, every entry is in.
   const current = await ownedRequest(deps, follow.requestId, identity, true);

@@ -15,8 +15,8 @@ export interface AudienceMember extends Subscriber {
   readonly subscribed: boolean;
 }
 
-export async function audienceOf(deps: StreamerDeps, request: RequestRecord): Promise<AudienceMember[]> {
-  const subscribers = await deps.subscriptions.subscribersOf(request.request_id).catch((error: unknown) => {
+export async function audienceOf(deps: StreamerDeps, request: RequestRecord, consistent = false): Promise<AudienceMember[]> {
+  const subscribers = await deps.subscriptions.subscribersOf(request.request_id, consistent).catch((error: unknown) => {
     deps.logger.warn('Reading subscribers failed; only the originating connection hears this', {
       requestId: request.request_id,
       error: error instanceof Error ? error.name : String(error),

@@ -1,9 +1,15 @@
 /**
- * One client frame in, replies out: parse the envelope, check the caller,
+ * One client frame in, its reply out: parse the envelope, check the caller,
  * then either answer a built-in action, run a quick handler inline (sync
  * path) or store a queued request and acknowledge it (async path). Nothing a
  * client sends escapes as an exception: every failure becomes an `error`
  * reply and the connection stays open.
+ *
+ * The reply is returned, not posted: the router hands it back as the
+ * `$default` route response, so a sync request costs no `PostToConnection`.
+ * A built-in action that answers with several messages (`subscribe` to an
+ * ended request) posts all but the last, which is returned: a route response
+ * leaves after the invocation, so it is the only place that keeps the order.
  */
 import { StreamerError, toStreamerError } from '../errors';
 import type { ProgressReporter } from '../handlers/define-handler';
@@ -38,14 +44,11 @@ const discardProgress: ProgressReporter = { report: () => undefined };
 /** Time kept back from the function's budget to send the reply after a sync handler times out. */
 const SYNC_REPLY_RESERVE_MS = 1000;
 
-export async function routeMessage(deps: StreamerDeps, frame: IncomingFrame): Promise<void> {
-  const reply = (message: ServerMessage): Promise<unknown> => deps.notifier.send(frame.connectionId, message);
+/** The frame's reply, to return as the route response; `undefined` when everything was sent already. */
+export async function routeMessage(deps: StreamerDeps, frame: IncomingFrame): Promise<ServerMessage | undefined> {
   const text = frame.isBase64Encoded && typeof frame.body === 'string' ? Buffer.from(frame.body, 'base64').toString('utf8') : frame.body;
   const parsed = parseClientFrame(text);
-  if (!parsed.ok) {
-    await reply(errorMessage(parsed.id, parsed.error.toWire()));
-    return;
-  }
+  if (!parsed.ok) return errorMessage(parsed.id, parsed.error.toWire());
   const envelope = parsed.envelope;
   deps.logger.appendKeys({ action: envelope.action, clientId: envelope.id });
   try {
@@ -67,17 +70,22 @@ export async function routeMessage(deps: StreamerDeps, frame: IncomingFrame): Pr
     }
     if (isBuiltInAction(envelope.action)) {
       const replies = await handleBuiltInAction(deps, envelope, identity, frame.connectionId);
-      for (const message of Array.isArray(replies) ? replies : [replies]) await reply(message);
-      return;
+      return await lastOfInOrder(deps, frame.connectionId, Array.isArray(replies) ? replies : [replies]);
     }
-    for (const message of await runAction(deps, envelope, identity, frame)) await reply(message);
+    return await lastOfInOrder(deps, frame.connectionId, await runAction(deps, envelope, identity, frame));
   } catch (error) {
     const failure = toStreamerError(error);
     if (failure.code === 'INTERNAL_ERROR') {
       deps.logger.error('Request failed', { clientId: envelope.id, action: envelope.action, connectionId: frame.connectionId, error: describe(error) });
     }
-    await reply(errorMessage(envelope.id, failure.toWire()));
+    return errorMessage(envelope.id, failure.toWire());
   }
+}
+
+/** Posts every message but the last, in order, and returns the last (the route response, which arrives after them). */
+async function lastOfInOrder(deps: StreamerDeps, connectionId: string, replies: readonly ServerMessage[]): Promise<ServerMessage | undefined> {
+  for (const message of replies.slice(0, -1)) await deps.notifier.send(connectionId, message);
+  return replies.at(-1);
 }
 
 async function identityOf(deps: StreamerDeps, connectionId: string): Promise<Identity> {

@@ -28,8 +28,6 @@ import { ProgressNumbering } from './progress-numbering';
 export const FINISH_RESERVE_MS = 5000;
 /** How long a handler may ignore its aborted signal before the run gives up on it. */
 export const ABORT_GRACE_MS = 2000;
-/** Subscribers are re-read this often while a request runs. */
-const AUDIENCE_REFRESH_MS = 2000;
 /** A request may continue this many times (a day of 15-minute runs) before it fails. */
 export const MAX_CONTINUATIONS = 96;
 
@@ -58,13 +56,16 @@ export async function runClaimedRequest(deps: StreamerDeps, event: RunRequestEve
   }
   const identity: Identity = { userId: request.user_id, tenantId: request.tenant_id, permissions: [] };
 
+  // Subscribers are re-read only when a subscribe or unsubscribe bumped the request's version
+  // (the lease's reads and renewals report it), not on a timer.
   let audience: Subscriber[] = await audienceOf(deps, request);
-  let audienceReadAt = deps.clock.now();
+  let audienceVersion = request.subscription_version ?? 0;
+  let latestVersion = audienceVersion;
   const numbering = new ProgressNumbering(deps, request, handler.progressLog ?? true);
   const batcher = new ProgressBatcher(async (update) => {
-    if (deps.clock.now() - audienceReadAt > AUDIENCE_REFRESH_MS) {
-      audienceReadAt = deps.clock.now();
-      audience = await audienceOf(deps, request);
+    if (latestVersion !== audienceVersion) {
+      audienceVersion = latestVersion;
+      audience = await audienceOf(deps, request, true);
     }
     const seq = numbering.next();
     // Logged beside the send, not before it: live progress waits for no write, and a client
@@ -72,7 +73,10 @@ export async function runClaimedRequest(deps: StreamerDeps, event: RunRequestEve
     const [, sent] = await Promise.all([numbering.log(seq, update), sendToAudience(deps, audience, progressMessageFor(request.request_id, update, seq))]);
     deps.metrics.add(METRICS.progressSent, sent, 'Count', { action: request.action });
   });
-  const lease = new RunLease(deps, request.request_id, event.runId, () => batcher.current);
+  const lease = new RunLease(deps, request.request_id, event.runId, {
+    currentProgress: () => batcher.current,
+    onSubscriptionVersion: (version) => (latestVersion = version),
+  });
   lease.start();
 
   try {

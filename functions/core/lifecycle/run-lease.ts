@@ -1,9 +1,15 @@
 /**
  * Keeps a run's lease alive and watches for cancellation. The lease is
- * renewed every third of its length (storing the latest progress with it);
- * the cancel flag is polled more often with a cheap projected read. Either
- * signal aborts the run: `CANCELLED`, or `LeaseLostError` when another run
- * took over (this run must then write nothing).
+ * renewed every third of its length (storing the latest progress with it),
+ * and its conditional write returns the cancel flag. Between renewals the
+ * cancel flag is read with a cheap projected read, soon after the run starts
+ * and then less and less often (the gap doubles from `cancelPollMs`): a
+ * short job is cancelled within about a second, and once the gap reaches the
+ * renewal interval the renewal alone carries cancellation, so a long job
+ * costs no read per second. Either signal aborts the run: `CANCELLED`, or
+ * `LeaseLostError` when another run took over (this run must then write
+ * nothing). Both also report the request's subscription version, so the run
+ * re-reads its audience only when someone subscribed or unsubscribed.
  */
 import { StreamerError } from '../errors';
 import { storableProgressText } from '../large-results/inline-budget';
@@ -18,16 +24,30 @@ export class LeaseLostError extends StreamerError {
   }
 }
 
+/** The gaps between cancel polls, ms: `first`, doubling, while they stay below `until` (the renewal interval). */
+export function cancelPollGaps(first: number, until: number): number[] {
+  const gaps: number[] = [];
+  for (let gap = first; gap < until; gap *= 2) gaps.push(gap);
+  return gaps;
+}
+
+export interface RunLeaseOptions {
+  readonly currentProgress: () => ProgressUpdate;
+  /** Every read or renewal of the request reports its subscription version here. */
+  readonly onSubscriptionVersion?: (version: number) => void;
+}
+
 export class RunLease {
   private readonly controller = new AbortController();
   private readonly timers: Array<ReturnType<typeof setInterval>> = [];
+  private pollTimer?: ReturnType<typeof setTimeout>;
   private busy = false;
 
   constructor(
     private readonly deps: StreamerDeps,
     private readonly requestId: string,
     private readonly runId: string,
-    private readonly currentProgress: () => ProgressUpdate,
+    private readonly options: RunLeaseOptions,
   ) {}
 
   get signal(): AbortSignal {
@@ -36,13 +56,25 @@ export class RunLease {
 
   start(): void {
     const { leaseMs, cancelPollMs } = this.deps.settings;
-    this.timers.push(setInterval(() => void this.renew(), Math.max(250, Math.floor(leaseMs / 3))));
-    this.timers.push(setInterval(() => void this.pollCancel(), cancelPollMs));
+    const renewEveryMs = Math.max(250, Math.floor(leaseMs / 3));
+    this.timers.push(setInterval(() => void this.renew(), renewEveryMs));
+    this.schedulePolls(cancelPollGaps(cancelPollMs, renewEveryMs));
   }
 
   stop(): void {
     for (const timer of this.timers) clearInterval(timer);
     this.timers.length = 0;
+    clearTimeout(this.pollTimer);
+    this.pollTimer = undefined;
+  }
+
+  private schedulePolls(gaps: readonly number[]): void {
+    const [gap, ...rest] = gaps;
+    if (gap === undefined) return;
+    this.pollTimer = setTimeout(() => {
+      void this.pollCancel();
+      if (!this.controller.signal.aborted) this.schedulePolls(rest);
+    }, gap);
   }
 
   private abort(reason: StreamerError): void {
@@ -53,7 +85,7 @@ export class RunLease {
   private async renew(): Promise<void> {
     if (this.controller.signal.aborted) return;
     const now = this.deps.clock.now();
-    const progress = this.currentProgress();
+    const progress = this.options.currentProgress();
     try {
       const outcome = await this.deps.requests.heartbeat({
         requestId: this.requestId,
@@ -65,6 +97,7 @@ export class RunLease {
       });
       if (!outcome.held) this.abort(new LeaseLostError(this.requestId));
       else if (outcome.cancelRequested) this.abort(new StreamerError('CANCELLED', 'Cancelled by the client'));
+      else this.options.onSubscriptionVersion?.(outcome.subscriptionVersion);
     } catch (error) {
       // A failed renewal is retried at the next tick; the lease outlives two missed ticks.
       this.deps.logger.warn('Lease renewal failed', { requestId: this.requestId, error: describe(error) });
@@ -78,6 +111,7 @@ export class RunLease {
       const control = await this.deps.requests.readRunControl(this.requestId);
       if (!control || control.runId !== this.runId || control.status !== 'processing') this.abort(new LeaseLostError(this.requestId));
       else if (control.cancelRequested) this.abort(new StreamerError('CANCELLED', 'Cancelled by the client'));
+      else this.options.onSubscriptionVersion?.(control.subscriptionVersion);
     } catch (error) {
       this.deps.logger.debug('Cancel poll failed', { requestId: this.requestId, error: describe(error) });
     } finally {

@@ -5,6 +5,7 @@
  */
 import { PostToConnectionCommand, type ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { ServerMessage } from '../protocol/messages';
+import { encodeServerMessage } from './encode-message';
 
 export type SendOutcome = 'sent' | 'gone' | 'failed';
 
@@ -46,7 +47,7 @@ export class ApiGatewayNotifier implements Notifier {
     try {
       const deliverable = await this.encode(message);
       await this.client.send(
-        new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(JSON.stringify(deliverable)) }),
+        new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(encodeServerMessage(deliverable)) }),
       );
       this.sentCount++;
       return 'sent';

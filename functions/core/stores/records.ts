@@ -51,6 +51,8 @@ export interface RequestRecord {
   /** A retry waits until this time (epoch ms) before it runs. */
   readonly not_before?: number;
   readonly cancel_requested?: boolean;
+  /** Counts subscribes and unsubscribes while the request runs (`bumpSubscriptionVersion`). */
+  readonly subscription_version?: number;
   readonly checkpoint?: JsonValue;
   /** The `seq` of the last progress message, stored with the terminal write (final messages carry it as `lastSeq`). */
   readonly progress_seq?: number;

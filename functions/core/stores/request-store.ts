@@ -29,7 +29,9 @@ export interface HeartbeatInput {
   readonly message?: string;
 }
 
-export type HeartbeatOutcome = { readonly held: true; readonly cancelRequested: boolean } | { readonly held: false };
+export type HeartbeatOutcome =
+  | { readonly held: true; readonly cancelRequested: boolean; readonly subscriptionVersion: number }
+  | { readonly held: false };
 
 export interface FinishInput {
   readonly requestId: string;
@@ -67,6 +69,8 @@ export interface RunControl {
   readonly status: RequestStatus;
   readonly runId?: string;
   readonly cancelRequested: boolean;
+  /** Bumped by every subscribe and unsubscribe while the request runs: the run re-reads its audience when it changes. */
+  readonly subscriptionVersion: number;
 }
 
 export interface ExpiredLease {
@@ -92,6 +96,13 @@ export interface RequestStore {
   cancelQueued(requestId: string, now: number, error: WireError): Promise<RequestRecord | undefined>;
   /** Flags a `processing` request; its run sees the flag and ends `cancelled`. */
   requestCancel(requestId: string, now: number): Promise<boolean>;
+  /**
+   * Tells a `processing` request's run that its subscribers changed (one
+   * conditional write per subscribe or unsubscribe, which are rare), so the
+   * run re-reads them only then; false when the request is not running (a
+   * queued request's run reads its subscribers when it starts).
+   */
+  bumpSubscriptionVersion(requestId: string): Promise<boolean>;
   /** Requests whose lease expired before `now` (crashed runs, lost dispatches), oldest first. */
   findExpiredLeases(now: number, limit: number): Promise<ExpiredLease[]>;
 }
@@ -170,7 +181,9 @@ export class DynamoRequestStore implements RequestStore {
       ExpressionAttributeValues: values,
       ReturnValues: 'ALL_NEW',
     });
-    return updated ? { held: true, cancelRequested: updated.cancel_requested === true } : { held: false };
+    return updated
+      ? { held: true, cancelRequested: updated.cancel_requested === true, subscriptionVersion: updated.subscription_version ?? 0 }
+      : { held: false };
   }
 
   async readRunControl(requestId: string): Promise<RunControl | undefined> {
@@ -178,7 +191,7 @@ export class DynamoRequestStore implements RequestStore {
       new GetCommand({
         TableName: this.table,
         Key: { request_id: requestId },
-        ProjectionExpression: '#status, run_id, cancel_requested',
+        ProjectionExpression: '#status, run_id, cancel_requested, subscription_version',
         ExpressionAttributeNames: { '#status': 'status' },
         ConsistentRead: true,
       }),
@@ -188,6 +201,7 @@ export class DynamoRequestStore implements RequestStore {
       status: out.Item.status as RequestStatus,
       runId: out.Item.run_id as string | undefined,
       cancelRequested: out.Item.cancel_requested === true,
+      subscriptionVersion: typeof out.Item.subscription_version === 'number' ? out.Item.subscription_version : 0,
     };
   }
 
@@ -296,6 +310,18 @@ export class DynamoRequestStore implements RequestStore {
       ConditionExpression: '#status = :processing',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: { ':yes': true, ':processing': 'processing', ':now': now },
+      ReturnValues: 'UPDATED_NEW',
+    });
+    return updated !== undefined;
+  }
+
+  async bumpSubscriptionVersion(requestId: string): Promise<boolean> {
+    const updated = await this.conditionalUpdate({
+      Key: { request_id: requestId },
+      UpdateExpression: 'ADD subscription_version :one',
+      ConditionExpression: '#status = :processing',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':one': 1, ':processing': 'processing' },
       ReturnValues: 'UPDATED_NEW',
     });
     return updated !== undefined;

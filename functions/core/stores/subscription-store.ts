@@ -10,7 +10,8 @@ export interface Subscriber {
 export interface SubscriptionStore {
   add(record: SubscriptionRecord): Promise<void>;
   remove(requestId: string, connectionId: string): Promise<void>;
-  subscribersOf(requestId: string): Promise<Subscriber[]>;
+  /** `consistent`: a strongly consistent query, for a re-read prompted by a subscribe that just happened. */
+  subscribersOf(requestId: string, consistent?: boolean): Promise<Subscriber[]>;
   /** Removes every subscription a connection holds (on disconnect). Returns how many. */
   removeAllFor(connectionId: string): Promise<number>;
   /**
@@ -32,7 +33,7 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
     await this.db.send(new DeleteCommand({ TableName: this.table, Key: { request_id: requestId, connection_id: connectionId } }));
   }
 
-  async subscribersOf(requestId: string): Promise<Subscriber[]> {
+  async subscribersOf(requestId: string, consistent = false): Promise<Subscriber[]> {
     const subscribers: Subscriber[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -42,6 +43,7 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
           KeyConditionExpression: 'request_id = :r',
           ExpressionAttributeValues: { ':r': requestId },
           ExclusiveStartKey: startKey,
+          ConsistentRead: consistent,
         }),
       );
       for (const item of out.Items ?? []) {

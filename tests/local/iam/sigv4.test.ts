@@ -107,6 +107,23 @@ describe('requests that fail verification', () => {
     expect(await verify(dynamodbRequest(), otherSecret)).toMatchObject({ ok: false, reason: 'bad-signature' });
   });
 
+  it('rejects a different secret for a key id whose signing key it has already derived and cached', async () => {
+    expect(await verify(dynamodbRequest())).toMatchObject({ ok: true });
+    const rotated = () => ({ secretAccessKey: 'rotated-secret', sessionToken: credentials.sessionToken });
+    expect(await verify(dynamodbRequest(), rotated)).toMatchObject({ ok: false, reason: 'bad-signature' });
+    expect(await verify(dynamodbRequest())).toMatchObject({ ok: true });
+  });
+
+  it('verifies requests signed on another day with that day\'s signing key', async () => {
+    const client = new SignatureV4({ service: 'dynamodb', region: 'us-east-1', credentials, sha256: Sha256 });
+    const request = { method: 'POST', protocol: 'http:', hostname: '127.0.0.1', path: '/', query: {}, headers: { host: '127.0.0.1' }, body: '{}' };
+    for (const day of ['2026-01-01T23:59:00Z', '2026-01-02T00:01:00Z']) {
+      const signed = await client.sign(request, { signingDate: new Date(day) });
+      const received = { method: 'POST', rawPath: '/', headers: signed.headers, body: Buffer.from('{}') };
+      expect(await verifySigV4(received, knownKeys, new Date(day))).toMatchObject({ ok: true });
+    }
+  });
+
   it('rejects an access key id it does not know', async () => {
     expect(await verify(dynamodbRequest(), () => undefined)).toEqual({ ok: false, reason: 'unknown-key', message: 'The security token included in the request is invalid.' });
   });
