@@ -11,7 +11,7 @@ import type { FunctionName } from './core/function-declarations';
 import type { StreamerDeps } from './core/lifecycle/deps';
 import { METRICS_NAMESPACE } from './core/metric-names';
 import type { Logger } from './core/observability';
-import { registry } from './handlers';
+import { HandlerRegistry } from './core/handlers/handler-registry';
 import { EmbeddedMetrics } from './powertools-metrics';
 import { loadTracer, tracedClients } from './tracing';
 import { observe, type InvocationKeys, type LambdaHandler } from './with-observability';
@@ -37,11 +37,18 @@ export function withObservability<Event, Result>(handler: LambdaHandler<Event, R
 let deps: StreamerDeps | undefined;
 
 /**
- * The container's dependencies, exactly what `functionName` declares; a
+ * The container's dependencies, exactly what `functionName` declares. Only the
+ * entry points that run handlers (router, processor) pass the application's
+ * registry, so connect's and disconnect's bundles leave the handlers out: a
+ * handler edit changes only the code that runs it (a smaller cold start, and
+ * `synth --diff` shows just those functions); a
  * misconfiguration throws here (a `ConfigurationError` naming the variable),
  * which fails the invocation so that the function's error alarm sees it.
  */
-export function streamerDeps(functionName: FunctionName, options: Pick<ComposeOptions, 'dispatcher' | 'objectStore' | 'tokenKeys'> = {}): StreamerDeps {
-  deps ??= composeDeps({ functionName, registry, logger, metrics, instrumentClient: tracer && tracedClients(tracer), ...options });
+export function streamerDeps(
+  functionName: FunctionName,
+  options: Partial<Pick<ComposeOptions, 'registry'>> & Pick<ComposeOptions, 'dispatcher' | 'objectStore' | 'tokenKeys'> = {},
+): StreamerDeps {
+  deps ??= composeDeps({ functionName, logger, metrics, instrumentClient: tracer && tracedClients(tracer), ...options, registry: options.registry ?? new HandlerRegistry() });
   return deps;
 }

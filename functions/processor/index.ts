@@ -10,9 +10,10 @@ import { describe } from '../core/lifecycle/describe-error';
 import { runClaimedRequest } from '../core/lifecycle/run-claimed-request';
 import { sweepExpiredLeases } from '../core/lifecycle/sweep-expired-leases';
 import { s3ObjectStore } from '../core/stores/object-store';
+import { registry } from '../handlers';
 import { logger, streamerDeps as sharedDeps, withObservability } from '../streamer-runtime';
 
-const streamerDeps = () => sharedDeps('processor', { dispatcher: lambdaWorkDispatcher, objectStore: s3ObjectStore });
+const streamerDeps = () => sharedDeps('processor', { registry, dispatcher: lambdaWorkDispatcher, objectStore: s3ObjectStore });
 
 type ProcessorEvent = DynamoDBStreamEvent | RunRequestEvent | ScheduledEvent;
 

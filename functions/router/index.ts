@@ -16,6 +16,7 @@ import { bareNotifier, replyInternalError } from '../core/notify/last-resort-rep
 import { s3ObjectStore } from '../core/stores/object-store';
 import type { ServerMessage } from '../core/protocol/messages';
 import { encodeForDelivery } from '../core/notify/encode-for-delivery';
+import { registry } from '../handlers';
 import { logger, streamerDeps, withObservability } from '../streamer-runtime';
 import { websocketLogKeys, type WebSocketEvent, type WebSocketResult } from '../websocket-event';
 
@@ -23,7 +24,7 @@ export const handler = withObservability(async (event: WebSocketEvent, context: 
   const frame = { connectionId: event.requestContext.connectionId, body: event.body, isBase64Encoded: event.isBase64Encoded };
   let deps: StreamerDeps;
   try {
-    deps = streamerDeps('router', { objectStore: s3ObjectStore });
+    deps = streamerDeps('router', { registry, objectStore: s3ObjectStore });
   } catch (error) {
     logger.error('Router is misconfigured', { connectionId: frame.connectionId, error: describe(error) });
     const endpoint = process.env[ENV.managementEndpoint]?.trim();

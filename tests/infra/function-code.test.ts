@@ -145,4 +145,15 @@ describe('npm run synth -- --diff', () => {
       'resources: 1 to change',
     ]);
   }, 3 * SLOW_MS);
+
+  it('shows a handler edit as a change to the two functions that run handlers, router and processor, only', async () => {
+    const before = path.join(tree, 'before-handler.json');
+    await synth(['--out', before]);
+    const echo = path.join(tree, 'functions/handlers/echo.ts');
+    fs.writeFileSync(echo, fs.readFileSync(echo, 'utf8').replace("'Returns its payload (sync).'", "'Returns its payload (sync), edited.'"));
+    const edited = await synth(['--out', path.join(tree, 'after-handler.json'), '--diff', before]);
+    const changed = edited.split('\n').filter((line) => line.startsWith('~ '));
+    expect(changed).toEqual(['~ aws:lambda/function:Function streamer-processor', '~ aws:lambda/function:Function streamer-router']);
+    expect(edited).toMatch(/resources: 2 to change\n?$/);
+  }, 3 * SLOW_MS);
 });
