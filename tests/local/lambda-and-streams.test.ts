@@ -99,7 +99,7 @@ describe('the requests stream → processor event source mapping', () => {
       awsRegion: 'us-east-1',
       // The stream's ARN as AWS forms it (the manifest's), not DynamoDB Local's.
       eventSourceARN: `arn:aws:dynamodb:us-east-1:123456789012:table/${runtime.tableName('requests')}/stream/1970-01-01T00:00:00.000`,
-      dynamodb: { NewImage: { status: { S: 'queued' } }, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+      dynamodb: { NewImage: { status: { S: 'queued' } }, StreamViewType: 'NEW_IMAGE' },
     });
     await socket.close();
   });
