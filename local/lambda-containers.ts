@@ -166,11 +166,17 @@ interface FunctionPool {
   endedCpuMs: number;
   /** Bumped by `replaceCode`: a container of an older generation is retired instead of reused. */
   generation: number;
+  /** The pool's thread CPU at the last sample, to tell CPU-bound containers from waiting ones. */
+  lastCpuMs?: number;
+  /** Whether, over the last sample, its busy containers mostly waited (timers, I/O) rather than computed. */
+  mostlyWaiting: boolean;
 }
 
 const CPU_SAMPLE_MS = 250;
 /** Share of the cores above which the process counts as saturated. */
 const CPU_SATURATED = 0.85;
+/** Below this share of a core per busy container, a function's containers count as waiting, not computing. */
+const WAITING_SHARE = 0.5;
 
 /** The Lambda service for a set of functions. */
 export class LambdaContainers {
@@ -202,6 +208,7 @@ export class LambdaContainers {
         initMs: [],
         readyMs: [],
         generation: 0,
+        mostlyWaiting: false,
       });
     }
   }
@@ -386,11 +393,27 @@ export class LambdaContainers {
    * Lambda adds containers on a fleet, here every container shares these
    * cores, so past saturation another one only adds contention (measured: a
    * sync echo's throughput fell from 813 to 251 req/s going from 4 to 32
-   * router containers on two cores). Containers waiting on I/O (a long job's
-   * timers) leave the CPU free, so those still scale out.
+   * router containers on two cores). A function whose busy containers mostly
+   * wait (a long job's timers and I/O: under half a core each) still scales
+   * out while saturated, as Lambda would: holding its invocations back would
+   * not free the CPU, only let the queued jobs' leases run out unstarted.
    */
   private mayScaleOut(pool: FunctionPool): boolean {
-    return pool.containers.size < this.cores || !this.cpuSaturated;
+    return pool.containers.size < this.cores || !this.cpuSaturated || pool.mostlyWaiting;
+  }
+
+  /** Whether `pool`'s busy containers used under `WAITING_SHARE` of a core each over the last `elapsedMs`. */
+  private sampleWaiting(pool: FunctionPool, elapsedMs: number): void {
+    const live = [...pool.containers].map((container) => container.threadCpuMs());
+    if (live.some((ms) => ms === undefined)) {
+      pool.mostlyWaiting = false;
+      pool.lastCpuMs = undefined;
+      return;
+    }
+    const cpuMs = live.reduce<number>((sum, ms) => sum + (ms ?? 0), pool.endedCpuMs);
+    const previous = pool.lastCpuMs;
+    pool.lastCpuMs = cpuMs;
+    pool.mostlyWaiting = previous !== undefined && pool.busy > 0 && (cpuMs - previous) / (pool.busy * elapsedMs) < WAITING_SHARE;
   }
 
   /**
@@ -408,13 +431,21 @@ export class LambdaContainers {
         { busy: 0, all: 0 },
       );
     let last = totals();
+    let lastAt = performance.now();
     this.cpuSampler = setInterval(() => {
       const now = totals();
+      const at = performance.now();
       const all = now.all - last.all;
       this.cpuSaturated = all > 0 && (now.busy - last.busy) / all > CPU_SATURATED;
+      for (const pool of this.pools.values()) {
+        // Only a function with invocations waiting needs the judgement (it reads each container's /proc entry).
+        if (pool.queue.length > 0) this.sampleWaiting(pool, at - lastAt);
+        else pool.lastCpuMs = undefined;
+      }
       last = now;
+      lastAt = at;
       // Invocations held back while the CPU was saturated start now, not only when a container frees up.
-      if (!this.cpuSaturated) for (const pool of this.pools.values()) if (pool.queue.length > 0) this.pump(pool);
+      for (const pool of this.pools.values()) if (pool.queue.length > 0 && this.mayScaleOut(pool)) this.pump(pool);
     }, CPU_SAMPLE_MS);
     this.cpuSampler.unref();
   }
