@@ -141,6 +141,8 @@ export function defaultContainerScript(): string {
 interface QueuedInvocation {
   readonly event: unknown;
   readonly settle: (outcome: InvocationOutcome) => void;
+  /** An `Event` invocation (a queued job's run), not a caller waiting on the reply. */
+  readonly async?: boolean;
 }
 
 interface AsyncEvent {
@@ -347,7 +349,7 @@ export class LambdaContainers {
   private enqueueAsync(queued: AsyncEvent): void {
     if (this.stopped) return;
     const pool = this.pools.get(queued.fn)!;
-    pool.queue.push({ event: queued.event, settle: (outcome) => outcome.ok || this.scheduleAsyncRetry(queued, outcome.error) });
+    pool.queue.push({ event: queued.event, async: true, settle: (outcome) => outcome.ok || this.scheduleAsyncRetry(queued, outcome.error) });
     this.pump(pool);
   }
 
@@ -393,13 +395,17 @@ export class LambdaContainers {
    * Lambda adds containers on a fleet, here every container shares these
    * cores, so past saturation another one only adds contention (measured: a
    * sync echo's throughput fell from 813 to 251 req/s going from 4 to 32
-   * router containers on two cores). A function whose busy containers mostly
-   * wait (a long job's timers and I/O: under half a core each) still scales
-   * out while saturated, as Lambda would: holding its invocations back would
-   * not free the CPU, only let the queued jobs' leases run out unstarted.
+   * router containers on two cores). Asynchronous invocations (queued jobs'
+   * runs) of a function whose busy containers mostly wait (a long job's timers
+   * and I/O: under half a core each) still scale out while saturated, as
+   * Lambda would: holding them back would not free the CPU, only let the
+   * jobs' leases run out unstarted. Synchronous callers (the router under a
+   * burst) do not: their containers wait on this process, not on timers, and
+   * more of them only add contention.
    */
   private mayScaleOut(pool: FunctionPool): boolean {
-    return pool.containers.size < this.cores || !this.cpuSaturated || pool.mostlyWaiting;
+    if (pool.containers.size < this.cores || !this.cpuSaturated) return true;
+    return pool.mostlyWaiting && pool.queue.some((waiting) => waiting.async === true);
   }
 
   /** Whether `pool`'s busy containers used under `WAITING_SHARE` of a core each over the last `elapsedMs`. */
