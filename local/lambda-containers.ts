@@ -90,6 +90,11 @@ export interface LambdaContainersOptions {
   readonly onOutput?: (fnName: string, stream: OutputStream, chunk: string) => void;
   /** The container bootstrap script. @default `defaultContainerScript()` */
   readonly containerScript?: string;
+  /**
+   * The share (0–1) of the machine's cores that were busy since the previous call, sampled every
+   * 250 ms to decide whether more containers would only add contention. @default from `os.cpus()`
+   */
+  readonly machineBusyShare?: () => number;
 }
 
 /** What one invocation came to, as the Invoke API reports it. */
@@ -428,27 +433,18 @@ export class LambdaContainers {
    */
   private sampleCpu(): void {
     if (this.cpuSampler) return;
-    const totals = (): { busy: number; all: number } =>
-      cpus().reduce(
-        (sum, cpu) => {
-          const all = cpu.times.user + cpu.times.nice + cpu.times.sys + cpu.times.irq + cpu.times.idle;
-          return { busy: sum.busy + all - cpu.times.idle, all: sum.all + all };
-        },
-        { busy: 0, all: 0 },
-      );
-    let last = totals();
+    const busyShare = this.options.machineBusyShare ?? machineBusyShareSampler();
+    // Judged at once too, so a burst in the first 250 ms is held to the cores like any other.
+    this.cpuSaturated = busyShare() > CPU_SATURATED;
     let lastAt = performance.now();
     this.cpuSampler = setInterval(() => {
-      const now = totals();
       const at = performance.now();
-      const all = now.all - last.all;
-      this.cpuSaturated = all > 0 && (now.busy - last.busy) / all > CPU_SATURATED;
+      this.cpuSaturated = busyShare() > CPU_SATURATED;
       for (const pool of this.pools.values()) {
         // Only a function with invocations waiting needs the judgement (it reads each container's /proc entry).
         if (pool.queue.length > 0) this.sampleWaiting(pool, at - lastAt);
         else pool.lastCpuMs = undefined;
       }
-      last = now;
       lastAt = at;
       // Invocations held back while the CPU was saturated start now, not only when a container frees up.
       for (const pool of this.pools.values()) if (pool.queue.length > 0 && this.mayScaleOut(pool)) this.pump(pool);
@@ -713,4 +709,24 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | unde
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolveDelay) => setTimeout(resolveDelay, ms).unref());
+}
+
+/** The machine's busy share of all cores since the previous call (all processes: DynamoDB Local's Java and the containers share them). */
+function machineBusyShareSampler(): () => number {
+  const totals = (): { busy: number; all: number } =>
+    cpus().reduce(
+      (sum, cpu) => {
+        const all = cpu.times.user + cpu.times.nice + cpu.times.sys + cpu.times.irq + cpu.times.idle;
+        return { busy: sum.busy + all - cpu.times.idle, all: sum.all + all };
+      },
+      { busy: 0, all: 0 },
+    );
+  let last = totals();
+  return () => {
+    const now = totals();
+    const all = now.all - last.all;
+    const share = all > 0 ? (now.busy - last.busy) / all : 0;
+    last = now;
+    return share;
+  };
 }

@@ -5,7 +5,7 @@
  * the fixture bundles in tests/local/fixtures/containers/.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FunctionNotBuiltError, type LambdaContainersOptions, LambdaContainers, type LambdaFunctionSpec } from '../../local/lambda-containers';
 import { createLogger } from '../../local/log';
@@ -161,6 +161,39 @@ describe('concurrency', () => {
     expect(resultOf(await holding)).toEqual({ released: true });
     expect(resultOf(await queued)).toEqual({ invocations: 2 });
     expect(lambda.stats('fn-capped')).toMatchObject({ containers: 1, coldStarts: 1 });
+  });
+
+  describe('on a machine whose CPU is saturated', () => {
+    const saturated = { machineBusyShare: () => 1 };
+    const beyondCores = availableParallelism() + 2;
+
+    function holders(count: number): string[] {
+      return Array.from({ length: count }, () => scratchDir());
+    }
+    const holding = (dirs: string[]): number => dirs.filter((dir) => existsSync(join(dir, 'holding'))).length;
+    const release = (dirs: string[]): void => dirs.forEach((dir) => writeFileSync(join(dir, 'release'), ''));
+
+    it('still starts a container for every queued asynchronous run whose containers only wait, as Lambda would', async () => {
+      const lambda = host([spec('fn-waiting-jobs')], { ...saturated, localConcurrencyCap: beyondCores });
+      const dirs = holders(beyondCores);
+      for (const dir of dirs) lambda.invokeAsync('fn-waiting-jobs', { action: 'hold', dir });
+      await waitFor(() => holding(dirs) === beyondCores, 4_000);
+      expect(lambda.stats('fn-waiting-jobs')).toMatchObject({ containers: beyondCores, busy: beyondCores });
+      release(dirs);
+    });
+
+    it('keeps synchronous callers to one container per core: more would only add contention', async () => {
+      const lambda = host([spec('fn-sync-burst')], { ...saturated, localConcurrencyCap: beyondCores });
+      const dirs = holders(beyondCores);
+      const calls = dirs.map((dir) => lambda.invoke('fn-sync-burst', { action: 'hold', dir }));
+      await waitFor(() => holding(dirs) === availableParallelism(), 4_000);
+      // Several CPU samples (250 ms apart) pass with invocations waiting: none may add a container.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(lambda.stats('fn-sync-burst')).toMatchObject({ containers: availableParallelism() });
+      expect(holding(dirs)).toBe(availableParallelism());
+      release(dirs);
+      expect((await Promise.all(calls)).map(resultOf)).toEqual(dirs.map(() => ({ released: true })));
+    });
   });
 
   it('throttles a synchronous invoke past reserved concurrency with TooManyRequestsException, and keeps async events queued', async () => {
