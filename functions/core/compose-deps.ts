@@ -11,7 +11,7 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { encodeForDelivery } from './notify/encode-for-delivery';
+import { deliveryText } from './notify/encode-for-delivery';
 import type { ObjectStore } from './stores/object-store';
 import { ulid } from 'ulid';
 import type { StoredTokenKeys } from './auth/stored-token-keys';
@@ -107,7 +107,7 @@ export function composeDeps(options: ComposeOptions): StreamerDeps {
       },
       options.logger,
       // Every message leaves through the one encoder: a result over the limit goes by reference, progress is truncated by rule.
-      (message) => encodeForDelivery(message, { objects, logger: options.logger }),
+      (message) => deliveryText(message, { objects, logger: options.logger }),
     ));
   const dispatcher = part(declares('workerDispatch') && options.dispatcher !== undefined, 'the worker dispatch', () =>
     options.dispatcher!(settings.workerFunction ?? missingWorkerFunction(), instrument));

@@ -11,11 +11,10 @@ import { ENV } from '../core/env-names';
 import { describe } from '../core/lifecycle/describe-error';
 import type { StreamerDeps } from '../core/lifecycle/deps';
 import { routeMessage } from '../core/lifecycle/route-message';
-import { encodeServerMessage } from '../core/notify/encode-message';
 import { bareNotifier, replyInternalError } from '../core/notify/last-resort-reply';
 import { s3ObjectStore } from '../core/stores/object-store';
 import type { ServerMessage } from '../core/protocol/messages';
-import { encodeForDelivery } from '../core/notify/encode-for-delivery';
+import { deliveryText } from '../core/notify/encode-for-delivery';
 import { registry } from '../handlers';
 import { logger, streamerDeps, withObservability } from '../streamer-runtime';
 import { websocketLogKeys, type WebSocketEvent, type WebSocketResult } from '../websocket-event';
@@ -40,6 +39,6 @@ export const handler = withObservability(async (event: WebSocketEvent, context: 
     throw error;
   }
   if (reply === undefined) return { statusCode: 200 };
-  // The route response is a message like any other: over the limit, a result goes by reference (encodeForDelivery).
-  return { statusCode: 200, body: encodeServerMessage(await encodeForDelivery(reply, { objects: deps.objects, logger })) };
+  // The route response is a message like any other: over the limit, a result goes by reference (deliveryText).
+  return { statusCode: 200, body: await deliveryText(reply, { objects: deps.objects, logger }) };
 }, websocketLogKeys);

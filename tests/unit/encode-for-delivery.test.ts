@@ -4,7 +4,7 @@
  * and nothing is ever dropped in silence.
  */
 import { createHash } from 'node:crypto';
-import { encodeForDelivery, messageBytes, TRUNCATED_PROGRESS_TEXT_CHARS } from '../../functions/core/notify/encode-for-delivery';
+import { deliveryText, encodeForDelivery, messageBytes, TRUNCATED_PROGRESS_TEXT_CHARS } from '../../functions/core/notify/encode-for-delivery';
 import type { ServerMessage } from '../../functions/core/protocol/messages';
 import { MemoryObjectStore } from '../support/memory-object-store';
 
@@ -59,5 +59,20 @@ describe('encodeForDelivery', () => {
     const sent = await encodeForDelivery({ id: 'c-9', type: 'result', success: true, data: 'x'.repeat(LIMIT) }, {});
     expect(sent).toMatchObject({ id: 'c-9', type: 'error', error: { code: 'PAYLOAD_TOO_LARGE' } });
     expect(messageBytes(sent)).toBeLessThan(LIMIT);
+  });
+});
+
+describe('deliveryText', () => {
+  it('is the JSON text of a message that fits', async () => {
+    const message: ServerMessage = { id: 'c-1', type: 'pong' };
+    await expect(deliveryText(message, {})).resolves.toBe(JSON.stringify(message));
+  });
+
+  it('is the text of the by-reference message for a result over the limit', async () => {
+    const objects = new MemoryObjectStore();
+    const text = await deliveryText({ id: 'c-1', type: 'result', requestId: 'r-1', success: true, data: { text: 'z'.repeat(200_000) } }, { objects });
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(LIMIT);
+    expect(JSON.parse(text)).toMatchObject({ id: 'c-1', type: 'result', dataUrl: expect.stringContaining('results/') });
+    expect(JSON.parse(text)).not.toHaveProperty('data');
   });
 });

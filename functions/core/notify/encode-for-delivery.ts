@@ -24,6 +24,7 @@ import type { DataReference, JsonValue, ServerMessage } from '../protocol/messag
 import type { ObjectStore } from '../stores/object-store';
 import { encodeResult, referenceTo, storeResult } from '../large-results/result-objects';
 import { TRUNCATED_TEXT_CHARS } from '../large-results/inline-budget';
+import { encodeServerMessage } from './encode-message';
 
 /** A progress text over the limit is cut to this many characters. */
 export const TRUNCATED_PROGRESS_TEXT_CHARS = TRUNCATED_TEXT_CHARS;
@@ -43,6 +44,17 @@ export function messageBytes(message: ServerMessage): number {
 /** Stores a result and references it with a fresh URL. */
 async function byReference(objects: ObjectStore, data: JsonValue): Promise<DataReference> {
   return referenceTo(objects, await storeResult(objects, encodeResult(data)));
+}
+
+/**
+ * The wire text of `message` after the rules above: what the notifier posts
+ * and the router returns. A message that fits (nearly all) is serialised
+ * once, here; only one over the limit goes through {@link encodeForDelivery}.
+ */
+export async function deliveryText(message: ServerMessage, context: DeliveryContext): Promise<string> {
+  const text = encodeServerMessage(message);
+  if (Buffer.byteLength(text, 'utf8') <= (context.maxMessageBytes ?? WEBSOCKET_LIMITS.maxMessageBytes)) return text;
+  return encodeServerMessage(await encodeForDelivery(message, context));
 }
 
 export async function encodeForDelivery(message: ServerMessage, context: DeliveryContext): Promise<ServerMessage> {

@@ -26,8 +26,8 @@ function isGone(error: unknown): boolean {
   return error.name === 'GoneException' || status === 410;
 }
 
-/** Turns a message into what may be sent (`encodeForDelivery`); identity when absent. */
-export type EncodeForDelivery = (message: ServerMessage) => Promise<ServerMessage>;
+/** Turns a message into the text that may be sent (`deliveryText`); plain serialisation when absent. */
+export type EncodeForDelivery = (message: ServerMessage) => Promise<string>;
 
 export class ApiGatewayNotifier implements Notifier {
   /** Connections already pruned by this instance; bounded so a long-lived container does not grow. */
@@ -39,16 +39,14 @@ export class ApiGatewayNotifier implements Notifier {
     private readonly client: ApiGatewayManagementApiClient,
     private readonly pruneGoneConnection: PruneGoneConnection,
     private readonly logger: NotifierLogger = { warn: () => undefined },
-    private readonly encode: EncodeForDelivery = async (message) => message,
+    private readonly encode: EncodeForDelivery = async (message) => encodeServerMessage(message),
   ) {}
 
   async send(connectionId: string, message: ServerMessage): Promise<SendOutcome> {
     if (this.pruned.has(connectionId)) return 'gone';
     try {
-      const deliverable = await this.encode(message);
-      await this.client.send(
-        new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(encodeServerMessage(deliverable)) }),
-      );
+      const text = await this.encode(message);
+      await this.client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(text) }));
       this.sentCount++;
       return 'sent';
     } catch (error) {
