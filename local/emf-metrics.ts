@@ -34,7 +34,9 @@ interface Series {
   sum: number;
   min: number;
   max: number;
+  /** The latest `RECENT_VALUES` values, as a ring: `next` is where the next one goes once it is full. */
   readonly recent: number[];
+  next: number;
 }
 
 interface EmfDirective {
@@ -133,7 +135,7 @@ export class EmfMetrics {
     const key = JSON.stringify([namespace, name, Object.entries(dimensions).sort(([a], [b]) => a.localeCompare(b))]);
     let series = this.series.get(key);
     if (!series) {
-      series = { namespace, name, unit, dimensions, count: 0, sum: 0, min: Infinity, max: -Infinity, recent: [] };
+      series = { namespace, name, unit, dimensions, count: 0, sum: 0, min: Infinity, max: -Infinity, recent: [], next: 0 };
       this.series.set(key, series);
     }
     for (const value of values) {
@@ -141,9 +143,11 @@ export class EmfMetrics {
       series.sum += value;
       series.min = Math.min(series.min, value);
       series.max = Math.max(series.max, value);
-      series.recent.push(value);
+      // A ring, not push-and-splice: dropping the oldest of 10,000 values moved them all on every data point.
+      if (series.recent.length < RECENT_VALUES) series.recent.push(value);
+      else series.recent[series.next] = value;
+      series.next = (series.next + 1) % RECENT_VALUES;
     }
-    if (series.recent.length > RECENT_VALUES) series.recent.splice(0, series.recent.length - RECENT_VALUES);
   }
 }
 

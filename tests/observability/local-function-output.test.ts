@@ -39,6 +39,16 @@ describe('EmfMetrics', () => {
     expect(durations.find((s) => s.dimensions.action === 'b')).toMatchObject({ count: 50, p50: 75 });
     expect(metrics.summaries('RequestsAccepted').map((s) => s.dimensions)).toEqual([{ service: 'svc' }, { service: 'svc', action: 'a', path: 'sync' }]);
   });
+
+  it('takes its percentiles from the latest 10,000 values, while count and sum cover them all', () => {
+    const metrics = new EmfMetrics();
+    const point = (value: number) => ({ _aws: { Timestamp: 0, CloudWatchMetrics: [{ Namespace: 'Streamer', Dimensions: [['service']], Metrics: [{ Name: 'LatencyMs', Unit: 'Milliseconds' }] }] }, service: 'svc', LatencyMs: value });
+    // 5,000 slow values, then 10,000 fast ones: the slow ones have left the window.
+    for (let i = 0; i < 5000; i++) metrics.record(point(1000));
+    for (let i = 0; i < 10_000; i++) metrics.record(point(1 + (i % 10)));
+    const [summary] = metrics.summaries('LatencyMs');
+    expect(summary).toMatchObject({ count: 15_000, sum: 5000 * 1000 + 10_000 * 5.5, min: 1, max: 1000, p50: 5, p99: 10 });
+  });
 });
 
 describe('the functions\' output', () => {
