@@ -154,6 +154,30 @@ interface LiveConnection {
 
 const GOING_AWAY = 1001;
 
+/** Sockets corked in this turn of the event loop. */
+const corked = new Set<{ uncork(): void }>();
+
+/**
+ * Holds a client socket's writes until the end of this turn of the event
+ * loop, so every message sent to it in one turn leaves in one write: a flood
+ * of throttled frames (each answered "Too Many Requests") was one syscall per
+ * answer, and kept the gateway from every other connection meanwhile. A
+ * single reply in a turn still leaves at once, at the end of that turn.
+ */
+function corkUntilNextTick(socket: WebSocket): void {
+  // `ws` keeps the TCP socket in `_socket`; it corks it itself around a frame's header and payload.
+  const raw = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+  if (!raw || corked.has(raw)) return;
+  raw.cork();
+  if (corked.size === 0) {
+    process.nextTick(() => {
+      for (const held of corked) held.uncork();
+      corked.clear();
+    });
+  }
+  corked.add(raw);
+}
+
 export class WebSocketGateway {
   private readonly connections = new Map<string, LiveConnection>();
   private readonly server: WebSocketServer;
@@ -231,6 +255,7 @@ export class WebSocketGateway {
       return 'gone';
     }
     // Sent back to back in one turn of the event loop, so no other message can interleave its frames.
+    corkUntilNextTick(connection.socket);
     const slices = frameSlices(data, this.maxFrameBytes);
     slices.forEach((slice, index) => connection.socket.send(slice, { binary: false, fin: index === slices.length - 1 }));
     this.touch(connection);
@@ -378,17 +403,18 @@ export class WebSocketGateway {
   }
 
   private route(connection: LiveConnection, data: Buffer, isBinary: boolean): void {
-    const event = messageEvent(connection.facts, data, isBinary);
-    if (connection.inFlight < this.local.maxInFlightPerConnection) return this.dispatch(connection, event);
+    if (connection.inFlight < this.local.maxInFlightPerConnection) return this.dispatch(connection, messageEvent(connection.facts, data, isBinary));
     const full =
       connection.backlog.length >= this.local.maxQueuedFramesPerConnection ||
       connection.backlogBytes + data.length > this.local.maxQueuedBytesPerConnection;
     if (full) {
-      // What API Gateway sends for a throttled message; the connection stays open.
+      // What API Gateway sends for a throttled message; the connection stays open. A flood is
+      // mostly this path, so it builds no event: a refused frame must cost the gateway little.
       this.log.debug(`throttled a frame of ${connection.facts.connectionId}: ${connection.backlog.length} frames already wait`);
-      this.postGatewayError(connection, 'Too Many Requests', event.requestContext.requestId);
+      this.postGatewayError(connection, 'Too Many Requests', gatewayId());
       return;
     }
+    const event = messageEvent(connection.facts, data, isBinary);
     connection.backlog.push({ event, bytes: data.length });
     connection.backlogBytes += data.length;
   }
