@@ -23,6 +23,8 @@ export interface ContainerIdentity {
   readonly exportName: string;
   /** The `Handler` setting as configured, for Lambda's error messages. */
   readonly handlerSetting: string;
+  /** The thread's scheduling niceness (0 = as the runtime's own threads), set before the bundle loads. */
+  readonly niceness: number;
 }
 
 /** Host → container: run one invocation. */

@@ -14,6 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Context } from 'aws-lambda';
@@ -28,6 +29,8 @@ const post = (message: ContainerMessage): void => port.postMessage(message);
 // Lambda gives each execution environment one log stream, named by date, version and instance.
 const logStreamName = `${new Date().toISOString().slice(0, 10).replace(/-/g, '/')}/[$LATEST]${randomUUID().replace(/-/g, '')}`;
 
+const threadId = osThreadId();
+yieldToTheServices(identity.niceness);
 const handler = initialise();
 if (handler) port.on('message', (message: InvokeMessage) => void invoke(handler, message));
 
@@ -50,8 +53,23 @@ function initialise(): Handler | undefined {
     post({ type: 'init-failed', error: { errorType: 'Runtime.HandlerNotFound', errorMessage: `${identity.handlerSetting} is undefined or not exported`, trace: [] } });
     return undefined;
   }
-  post({ type: 'ready', initMs: performance.now() - began, osThreadId: osThreadId() });
+  post({ type: 'ready', initMs: performance.now() - began, osThreadId: threadId });
   return exported as Handler;
+}
+
+/**
+ * Lowers this thread's scheduling priority before the bundle loads, so a cold
+ * start already yields to the runtime's main thread (the emulated services).
+ * Linux applies niceness per thread (setpriority on a thread id); where it
+ * cannot be set the container runs as before.
+ */
+function yieldToTheServices(niceness: number): void {
+  if (niceness <= 0 || threadId === undefined) return;
+  try {
+    setPriority(threadId, niceness);
+  } catch {
+    // Not permitted or not supported here: an equal share is slower under load, not wrong.
+  }
 }
 
 /** `/proc/thread-self` names this thread (`<pid>/task/<tid>`) on Linux; elsewhere there is no such link. */

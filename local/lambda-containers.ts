@@ -71,6 +71,16 @@ export interface AsyncRetryPolicy {
   readonly delaysMs: readonly number[];
 }
 
+/**
+ * Containers run at this niceness unless told otherwise. On AWS a function
+ * never shares its CPU with API Gateway, DynamoDB or the Lambda service; here
+ * they are this process's main thread (and DynamoDB Local), so the container
+ * threads yield to them: with dozens of containers runnable on two cores an
+ * equal share starved the gateway and the AWS fronts every function waits on
+ * (CFS gives a nice-10 thread about a ninth of a nice-0 thread's weight).
+ */
+export const DEFAULT_CONTAINER_NICENESS = 10;
+
 /** Lambda's defaults for asynchronous invocations. */
 export const LAMBDA_DEFAULT_ASYNC_RETRY: AsyncRetryPolicy = { maximumRetryAttempts: 2, delaysMs: [60_000, 120_000] };
 
@@ -80,6 +90,8 @@ export interface LambdaContainersOptions {
   readonly functions: readonly LambdaFunctionSpec[];
   /** Most containers per function on this machine (unreserved functions); invocations past it wait. */
   readonly localConcurrencyCap: number;
+  /** Scheduling niceness (0–19) of every container thread. @default DEFAULT_CONTAINER_NICENESS */
+  readonly containerNiceness?: number;
   /** Containers initialising at once per function; default: this machine's cores. */
   readonly maxConcurrentColdStarts?: number;
   readonly log?: Logger;
@@ -203,7 +215,7 @@ export class LambdaContainers {
     for (const spec of options.functions) {
       this.pools.set(spec.name, {
         spec,
-        identity: identityOf(spec),
+        identity: { ...identityOf(spec), niceness: options.containerNiceness ?? DEFAULT_CONTAINER_NICENESS },
         containers: new Set(),
         idle: [],
         queue: [],
@@ -653,7 +665,7 @@ export function codeFileOf(spec: LambdaFunctionSpec): string {
 }
 
 /** `index.handler` → `<codeDir>/index.js` and `handler`; `src/app.main` → `<codeDir>/src/app.js` and `main`. */
-function identityOf(spec: LambdaFunctionSpec): ContainerIdentity {
+function identityOf(spec: LambdaFunctionSpec): Omit<ContainerIdentity, 'niceness'> {
   const slash = spec.handler.lastIndexOf('/');
   const dot = spec.handler.indexOf('.', slash + 1);
   if (dot <= slash + 1 || dot === spec.handler.length - 1) {

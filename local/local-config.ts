@@ -20,12 +20,13 @@
  *                      STREAMER_LOCAL_MAX_CONNECTION_MS  WEBSOCKET_LIMITS.maxConnectionDurationMs
  *                      STREAMER_LOCAL_ASYNC_CONCURRENCY  32 (most containers per function; each is about 30 MiB)
  *                      STREAMER_LOCAL_ASYNC_RETRIES      2 (Lambda's default for async invokes)
+ *                      STREAMER_LOCAL_CONTAINER_NICE     10 (the containers' scheduling niceness, 0–19: the emulated services run ahead of the functions)
  *                      STREAMER_LOCAL_LOG_LEVEL          info
  *                      STREAMER_LOCAL_FUNCTION_LOGS      readable (or json: the functions' lines untouched)
  */
 import { join, resolve } from 'node:path';
 import { WEBSOCKET_LIMITS } from '../functions/core/aws-limits';
-import { type AsyncRetryPolicy, LAMBDA_DEFAULT_ASYNC_RETRY } from './lambda-containers';
+import { type AsyncRetryPolicy, DEFAULT_CONTAINER_NICENESS, LAMBDA_DEFAULT_ASYNC_RETRY } from './lambda-containers';
 import { FUNCTION_LOG_FORMATS, type FunctionLogFormat } from './function-output';
 import { isLogLevel, type LogLevel } from './log';
 
@@ -53,6 +54,8 @@ export interface LocalRuntimeOptions {
   readonly idleTimeoutMs: number;
   readonly maxConnectionDurationMs: number;
   readonly asyncConcurrency: number;
+  /** Niceness (0–19) of every container thread: the emulated AWS services run ahead of the functions, as on AWS they never share a function's CPU. */
+  readonly containerNiceness: number;
   readonly asyncRetry: AsyncRetryPolicy;
   readonly logLevel: LogLevel;
   /** How the functions' JSON log lines are printed. */
@@ -118,6 +121,7 @@ export function readLocalConfig(argv: readonly string[] = process.argv.slice(2),
     idleTimeoutMs: integer(undefined, 'STREAMER_LOCAL_IDLE_TIMEOUT_MS', WEBSOCKET_LIMITS.idleTimeoutMs, 10),
     maxConnectionDurationMs: integer(undefined, 'STREAMER_LOCAL_MAX_CONNECTION_MS', WEBSOCKET_LIMITS.maxConnectionDurationMs, 10),
     asyncConcurrency: integer(undefined, 'STREAMER_LOCAL_ASYNC_CONCURRENCY', 32, 1, 10_000),
+    containerNiceness: integer(undefined, 'STREAMER_LOCAL_CONTAINER_NICE', DEFAULT_CONTAINER_NICENESS, 0, 19),
     asyncRetry: { ...LAMBDA_DEFAULT_ASYNC_RETRY, maximumRetryAttempts: asyncRetries },
     logLevel,
     functionLogFormat: functionLogFormat as FunctionLogFormat,

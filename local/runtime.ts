@@ -176,6 +176,7 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
         secrets,
       }),
       localConcurrencyCap: options.asyncConcurrency,
+      containerNiceness: options.containerNiceness,
       log: log.child('lambda'),
       onOutput: createFunctionOutput({ metrics, format: options.functionLogFormat }),
     });

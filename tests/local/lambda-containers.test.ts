@@ -106,6 +106,14 @@ describe('a Lambda container', () => {
     expect(busy.threadCpuMs! - idle.threadCpuMs!).toBeGreaterThanOrEqual(10);
   });
 
+  it('runs at a lower scheduling priority than the runtime (niceness 10 by default), so the emulated services run ahead of the functions', async () => {
+    const lambda = host([spec('fn-default-nice'), spec('fn-nice-3')]);
+    const tuned = host([spec('fn-nice-3')], { containerNiceness: 3 });
+    if (process.platform !== 'linux') return;
+    expect(resultOf(await lambda.invoke('fn-default-nice', { action: 'niceness' }))).toEqual({ nice: 10 });
+    expect(resultOf(await tuned.invoke('fn-nice-3', { action: 'niceness' }))).toEqual({ nice: 3 });
+  });
+
   it('supports callback-style handlers', async () => {
     const lambda = host([spec('fn-callback', { codeDir: join(FIXTURES, 'callback') })]);
     expect(await lambda.invoke('fn-callback', { n: 21 })).toMatchObject({ ok: true, result: { doubled: 42 } });
