@@ -8,6 +8,9 @@
  *   --profile <dir>    the runtime writes a V8 CPU profile per section into <dir>;
  *                      `node dist/bench/summarise-profile.js <dir>/*.cpuprofile` says where the time went
  *   --env KEY=VALUE    extra environment for the runtime (experiments; repeatable)
+ *   --stack KEY=VALUE  stack config on top of the bench's (`streamer:` keys without the prefix, e.g.
+ *                      `--stack directDispatch=false`): the deployment is rendered with it, as `pulumi config set`
+ *                      would; also the cost section's mode where it has one (repeatable)
  *
  * Prints one table and writes bench/results/<date>.json (and latest.json for a full run of
  * every section with the standard settings).
@@ -17,7 +20,7 @@ import { loadavg } from 'node:os';
 import type { BenchContext } from './lib/context';
 import { machineFacts, waitForQuiet } from './lib/machine';
 import { type Figure, renderTable, type SectionResult, writeResults } from './lib/report';
-import { BENCH_RUNTIME_ENV, REPO_ROOT } from './lib/runtime';
+import { BENCH_RUNTIME_ENV, BENCH_STACK_CONFIG, REPO_ROOT } from './lib/runtime';
 import { measureAsync } from './suites/async';
 import { measureColdStart } from './suites/cold-start';
 import { measureConnections } from './suites/connections';
@@ -47,6 +50,7 @@ interface Options {
   readonly only: ReadonlySet<SectionName>;
   readonly profileDir?: string;
   readonly extraEnv: Record<string, string>;
+  readonly extraStack: Record<string, string>;
 }
 
 function parseArgs(argv: readonly string[]): Options {
@@ -54,6 +58,13 @@ function parseArgs(argv: readonly string[]): Options {
   let only = new Set<SectionName>(SECTIONS);
   let profileDir: string | undefined;
   const extraEnv: Record<string, string> = {};
+  const extraStack: Record<string, string> = {};
+  const pairOf = (flag: string, arg: string, next: () => string | undefined): [string, string] => {
+    const pair = arg.startsWith(`${flag}=`) ? arg.slice(flag.length + 1) : next() ?? '';
+    const equals = pair.indexOf('=');
+    if (equals <= 0) throw new Error(`${flag} wants KEY=VALUE, got "${pair}"`);
+    return [pair.slice(0, equals), pair.slice(equals + 1)];
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--quick') quick = true;
@@ -65,16 +76,17 @@ function parseArgs(argv: readonly string[]): Options {
     } else if (arg === '--profile' || arg.startsWith('--profile=')) {
       profileDir = resolve(arg.includes('=') ? arg.slice('--profile='.length) : argv[++i] ?? 'bench/results/profiles');
     } else if (arg === '--env' || arg.startsWith('--env=')) {
-      const pair = arg.includes('=') && arg.startsWith('--env=') ? arg.slice('--env='.length) : argv[++i] ?? '';
-      const equals = pair.indexOf('=');
-      if (equals <= 0) throw new Error(`--env wants KEY=VALUE, got "${pair}"`);
-      extraEnv[pair.slice(0, equals)] = pair.slice(equals + 1);
+      const [key, value] = pairOf('--env', arg, () => argv[++i]);
+      extraEnv[key] = value;
+    } else if (arg === '--stack' || arg.startsWith('--stack=')) {
+      const [key, value] = pairOf('--stack', arg, () => argv[++i]);
+      extraStack[key] = value;
     } else if (arg === '--help' || arg === '-h') {
       process.stdout.write(`${require('node:fs').readFileSync(__filename, 'utf8').split('*/')[0]}*/\n`);
       process.exit(0);
     } else throw new Error(`Unknown argument "${arg}" (try --help)`);
   }
-  return { quick, only, profileDir, extraEnv };
+  return { quick, only, profileDir, extraEnv, extraStack };
 }
 
 async function main(): Promise<void> {
@@ -83,7 +95,7 @@ async function main(): Promise<void> {
   const date = new Date().toISOString();
   const machine = machineFacts();
   const log = (line: string): void => void process.stdout.write(`${line}\n`);
-  const context: BenchContext = { quick: options.quick, machine, profileDir: options.profileDir, extraEnv: options.extraEnv, log };
+  const context: BenchContext = { quick: options.quick, machine, profileDir: options.profileDir, extraEnv: options.extraEnv, extraStack: options.extraStack, log };
   // Every loop is bounded; this is the backstop.
   const deadline = setTimeout(() => {
     process.stderr.write(`benchmark exceeded ${options.quick ? 5 : 20} minutes; stopping\n`);
@@ -120,14 +132,17 @@ async function main(): Promise<void> {
   const missed = figures.filter((f) => f.met === false).map((f) => `${f.section} / ${f.name}`);
   log(`\nTargets: ${met} met, ${missed.length} missed${missed.length > 0 ? `:\n  - ${missed.join('\n  - ')}` : ''}`);
   log(`Load settings: ${Object.entries({ ...BENCH_RUNTIME_ENV, ...options.extraEnv }).filter(([k]) => k.startsWith('STREAMER_')).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  if (Object.keys(options.extraStack).length > 0) log(`Stack config added: ${Object.entries(options.extraStack).map(([k, v]) => `${k}=${v}`).join(' ')}`);
 
   const written = writeResults(join(REPO_ROOT, 'bench', 'results'), {
     date,
     mode: options.quick ? 'quick' : 'full',
-    standard: options.only.size === SECTIONS.length && !options.profileDir && Object.keys(options.extraEnv).length === 0,
+    standard:
+      options.only.size === SECTIONS.length && !options.profileDir && Object.keys(options.extraEnv).length === 0 && Object.keys(options.extraStack).length === 0,
     durationSeconds,
     machine,
     runtimeEnvironment: { ...BENCH_RUNTIME_ENV, ...options.extraEnv },
+    stackConfig: { ...BENCH_STACK_CONFIG, ...options.extraStack },
     figures: figures.map((figure) => ({ ...figure, cores: machine.cores, date })),
     sections,
   });

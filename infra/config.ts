@@ -246,6 +246,12 @@ export const CONFIG_KEYS = {
     integerIn(50, 60_000),
     'How often a running request checks whether its client cancelled it, in milliseconds.',
   ),
+  directDispatch: withDefault(
+    'boolean',
+    DEFAULTS.directDispatch,
+    booleanRule,
+    'The router starts each queued request itself (an asynchronous invoke of the processor right after the `queued` write), so a job does not wait for the requests stream, which stays the safety net; false: the stream starts every job.',
+  ),
   logLevel: withDefault('string', 'INFO', oneOf(LOG_LEVELS), 'Log level of every function (`POWERTOOLS_LOG_LEVEL`).'),
   jwtSecret: optional(
     {
@@ -434,6 +440,7 @@ export interface StackConfig {
   readonly leaseMs: number;
   readonly queueLeaseMs: number;
   readonly cancelPollMs: number;
+  readonly directDispatch: boolean;
   readonly logLevel: LogLevel;
   readonly auth: AuthConfig & {
     /** Customer KMS key of the token key parameter; `undefined`: `aws/ssm`. */
@@ -581,6 +588,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
     leaseMs: values.leaseMs,
     queueLeaseMs: values.queueLeaseMs,
     cancelPollMs: values.cancelPollMs,
+    directDispatch: values.directDispatch,
     logLevel: values.logLevel,
     auth,
     alarmEmail: values.alarmEmail,

@@ -87,7 +87,8 @@ export function capabilityStatements(capability: Capability, targets: Capability
         },
       ];
     case 'workerDispatch':
-      return [{ Sid: 'DispatchClaimedRequests', Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [targets.workerArn] }];
+      // The processor runs what its stream consumer claimed; the router starts what it stored (direct dispatch).
+      return [{ Sid: 'InvokeWorker', Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [targets.workerArn] }];
     case 'tokenKey': {
       // A public key or a JWKS URL is not secret: nothing to read, nothing to grant.
       if (targets.tokenKey === undefined) return [];

@@ -234,6 +234,10 @@ function dashboardBody(input: DashboardInput): object {
         custom(METRICS.requests, 'Sum', 'Accepted'),
         custom(METRICS.retries, 'Sum', 'Retries'),
         custom(METRICS.failures, 'Sum', 'Failed'),
+        // Direct dispatch: invokes that failed (the stream started those requests), and claims that found
+        // the request taken (one per queued request while direct dispatch is on: the billed second claim).
+        custom(METRICS.directDispatchFailures, 'Sum', 'Direct dispatch failed'),
+        custom(METRICS.claimsLost, 'Sum', 'Claims lost'),
         ...FUNCTION_NAMES.map((fn) => lambda('Invocations', fn, 'Sum')),
       ]),
       panel(

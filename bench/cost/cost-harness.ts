@@ -54,7 +54,8 @@ export const PROGRESS_JOB = defineHandler({
 });
 
 export interface LambdaRun {
-  readonly fn: 'router' | 'processor (stream)' | 'processor (worker)' | 'connect' | 'disconnect';
+  /** `processor (direct)`: the invocation the router's direct dispatch starts (claim, then run). */
+  readonly fn: 'router' | 'processor (stream)' | 'processor (worker)' | 'processor (direct)' | 'connect' | 'disconnect';
   readonly ms: number;
 }
 
@@ -69,8 +70,17 @@ export interface CountedRun {
   readonly handlerMs: number;
 }
 
+export interface JobOptions {
+  /**
+   * The router starts the job itself (`streamer:directDispatch`); the stream
+   * record then reaches a request already claimed (a failed conditional write).
+   * Default: off, the stream starts the job.
+   */
+  readonly directDispatch?: boolean;
+}
+
 export interface CostHarness {
-  runJob(reports: number, gapMs: number): Promise<CountedRun>;
+  runJob(reports: number, gapMs: number, options?: JobOptions): Promise<CountedRun>;
   connectAndDisconnect(): Promise<CountedRun>;
   stop(): Promise<void>;
 }
@@ -125,6 +135,9 @@ export async function startCostHarness(): Promise<CostHarness> {
       metrics: noMetrics,
     };
     dispatcher.deps = deps;
+    // The router's view with direct dispatch on: the same parts, the one setting changed.
+    const directDeps: StreamerDeps = { ...deps, settings: { ...settings, directDispatch: true } };
+    const offDeps: StreamerDeps = { ...deps, settings: { ...settings, directDispatch: false } };
     const requestsStream = tables.find((t) => t.shape?.logicalName === 'requests')!.streamArn!;
     const token = mintDevToken({ sub: 'cost', tenant: 'bench', secret: SECRET });
     let sequence = 0;
@@ -146,13 +159,14 @@ export async function startCostHarness(): Promise<CostHarness> {
     };
 
     return {
-      async runJob(reports, gapMs) {
+      async runJob(reports, gapMs, options = {}) {
+        const routerDeps = options.directDispatch ? directDeps : offDeps;
         const connectionId = `cost-${++sequence}`;
         await open(connectionId);
         reset();
         const clientId = `job-${sequence}`;
         const routed = await timed(() =>
-          routeMessage(deps, {
+          routeMessage(routerDeps, {
             connectionId,
             // As the client SDK sends every request: with an idempotency key (claimed with one conditional put).
             body: JSON.stringify({ id: clientId, action: PROGRESS_JOB.name, payload: { reports, gapMs }, idempotencyKey: `cost-key-${sequence}` }),
@@ -163,6 +177,9 @@ export async function startCostHarness(): Promise<CostHarness> {
         const routeResponses = reply === undefined ? [] : [postedMessage(connectionId, reply)];
         const ack = (reply?.type === 'ack' ? reply : notifier.messages.find((m) => m.type === 'ack')) as { requestId?: string } | undefined;
         if (!ack?.requestId) throw new Error(`cost harness: no ack (${JSON.stringify(reply ?? notifier.messages)})`);
+        // With direct dispatch the router's invoke has started the job; the stream's record arrives after
+        // its claim (hundreds of ms on AWS), so the stream consumer's claim is the failed conditional write.
+        if (options.directDispatch) await dispatcher.idle();
         // The event source mapping delivers the INSERT record (status queued) to the processor.
         const consumed = await timed(() => claimAndDispatch(deps, [{ requestId: ack.requestId!, sequenceNumber: String(sequence) }]));
         await dispatcher.idle();
@@ -176,7 +193,10 @@ export async function startCostHarness(): Promise<CostHarness> {
           lambda: [
             { fn: 'router', ms: routed.ms },
             { fn: 'processor (stream)', ms: consumed.ms },
-            ...dispatcher.runs.map((r) => ({ fn: 'processor (worker)' as const, ms: r.ms ?? Number.NaN })),
+            ...dispatcher.runs.map((r) => ({
+              fn: r.event === 'streamer.claim' ? ('processor (direct)' as const) : ('processor (worker)' as const),
+              ms: r.ms ?? Number.NaN,
+            })),
           ],
           streamRecords: records.all,
           streamRecordsPassingFilter: records.queued,

@@ -7,7 +7,8 @@
  * dispatcher count what would have been sent.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { RunRequestEvent, WorkDispatcher } from '../../functions/core/dispatcher';
+import type { WorkDispatcher, WorkerEvent } from '../../functions/core/dispatcher';
+import { claimAndRunDirectly } from '../../functions/core/lifecycle/direct-dispatch';
 import { FUNCTION_DEFAULTS } from '../../functions/core/cloud-shapes';
 import type { StreamerDeps } from '../../functions/core/lifecycle/deps';
 import { runClaimedRequest } from '../../functions/core/lifecycle/run-claimed-request';
@@ -111,17 +112,23 @@ export class CountingNotifier implements Notifier {
   }
 }
 
-/** Stands in for Lambda's async invoke of the worker: runs it here and times it. */
+/**
+ * Stands in for Lambda's async invoke of the worker: runs it here and times
+ * it. A `streamer.run` is the stream consumer's dispatch, a `streamer.claim`
+ * the router's direct dispatch (the worker claims, then runs).
+ */
 export class CountingDispatcher implements WorkDispatcher {
   deps!: StreamerDeps;
-  readonly runs: Array<{ promise: Promise<void>; ms?: number }> = [];
+  readonly runs: Array<{ promise: Promise<void>; ms?: number; event: WorkerEvent['type'] }> = [];
   /** The processor's default timeout: what the worker's budget counts down from. */
   private readonly budgetMs = FUNCTION_DEFAULTS.processor.timeoutSeconds * 1000;
 
-  async dispatch(event: RunRequestEvent): Promise<void> {
+  async dispatch(event: WorkerEvent): Promise<void> {
     const began = performance.now();
-    const run: { promise: Promise<void>; ms?: number } = { promise: Promise.resolve() };
-    run.promise = runClaimedRequest(this.deps, event, () => this.budgetMs - (performance.now() - began)).then(() => {
+    const remaining = (): number => this.budgetMs - (performance.now() - began);
+    const run: { promise: Promise<void>; ms?: number; event: WorkerEvent['type'] } = { promise: Promise.resolve(), event: event.type };
+    const work = event.type === 'streamer.claim' ? claimAndRunDirectly(this.deps, event, remaining) : runClaimedRequest(this.deps, event, remaining);
+    run.promise = work.then(() => {
       run.ms = performance.now() - began;
     });
     this.runs.push(run);

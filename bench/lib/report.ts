@@ -82,6 +82,8 @@ export interface ResultDocument {
   readonly durationSeconds: number;
   readonly machine: MachineFacts;
   readonly runtimeEnvironment: Readonly<Record<string, string>>;
+  /** Stack config the deployment was rendered with (the bench's, plus `--stack`). */
+  readonly stackConfig?: Readonly<Record<string, string>>;
   readonly figures: ReadonlyArray<Figure & { readonly cores: number; readonly date: string }>;
   readonly sections: Record<string, unknown>;
 }

@@ -10,6 +10,13 @@
  * Batching off cannot be measured: the worker builds its ProgressBatcher
  * itself (run-claimed-request.ts) with no seam to change its options. It is
  * computed instead: one PostToConnection per report per audience member.
+ *
+ * Each job runs with direct dispatch as the stack sets it (`streamer:directDispatch`,
+ * `--stack directDispatch=…`) and again the other way, and one figure per job puts
+ * the two side by side: with it on, the router's invoke replaces the stream's
+ * dispatch (same invocation count), the claim's returned item saves the worker's
+ * consistent read, and the stream's claim of a taken request is one failed
+ * conditional write.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,6 +32,8 @@ const REPORTS = 100;
 interface StackDefaults {
   readonly memoryMb: Readonly<Record<'router' | 'processor' | 'connect' | 'disconnect', number>>;
   readonly architecture: string;
+  /** `streamer:directDispatch`: the mode the section's main figures are for (the other is shown beside it). */
+  readonly directDispatch: boolean;
 }
 
 /** The deployed defaults, read from Pulumi.yaml's typed config block. */
@@ -39,6 +48,7 @@ export function stackDefaults(): StackDefaults {
       disconnect: Number(value('disconnectMemoryMb', 256)),
     },
     architecture: String(value('architecture', 'arm64')),
+    directDispatch: String(project.config?.directDispatch?.default ?? false) === 'true',
   };
 }
 
@@ -53,6 +63,8 @@ interface Breakdown {
   readonly readsByTable: Record<string, Record<string, number>>;
   readonly writeUnits: number;
   readonly readUnits: number;
+  /** Conditional writes DynamoDB refused (billed as one write each): a claim that came second. */
+  readonly failedConditionalWrites: number;
   readonly streamRecords: number;
   readonly streamRecordsPassingFilter: number;
   readonly lambdaInvocations: Record<string, number>;
@@ -96,6 +108,7 @@ function breakdown(runs: readonly CountedRun[], inbound: number): Breakdown {
     readsByTable: tally('read'),
     writeUnits: sum((run) => run.dynamo.filter((call) => call.kind === 'write').reduce((total, call) => total + call.units, 0)),
     readUnits: sum((run) => run.dynamo.filter((call) => call.kind === 'read').reduce((total, call) => total + call.units, 0)),
+    failedConditionalWrites: sum((run) => run.dynamo.filter((call) => call.outcome === 'ConditionalCheckFailedException').length),
     streamRecords: sum((run) => run.streamRecords),
     streamRecordsPassingFilter: sum((run) => run.streamRecordsPassingFilter),
     lambdaInvocations,
@@ -119,6 +132,7 @@ const MEMORY_OF: Record<string, keyof StackDefaults['memoryMb']> = {
   router: 'router',
   'processor (stream)': 'processor',
   'processor (worker)': 'processor',
+  'processor (direct)': 'processor',
   connect: 'connect',
   disconnect: 'disconnect',
 };
@@ -129,7 +143,8 @@ function perMillion(b: Breakdown, stack: StackDefaults): Dollars {
   const gbSeconds = (excludeHandler: boolean): number =>
     Object.entries(b.lambdaMs).reduce((total, [fn, msTotal]) => {
       const memoryGb = stack.memoryMb[MEMORY_OF[fn] ?? 'processor'] / 1024;
-      const billedMs = excludeHandler && fn === 'processor (worker)' ? Math.max(0, msTotal - b.handlerMs) : msTotal;
+      const runsHandler = fn === 'processor (worker)' || fn === 'processor (direct)';
+      const billedMs = excludeHandler && runsHandler ? Math.max(0, msTotal - b.handlerMs) : msTotal;
       return total + memoryGb * (billedMs / 1000);
     }, 0);
   const dynamodb = b.writeUnits * PRICES.dynamodbWriteRequestUnit + b.readUnits * PRICES.dynamodbReadRequestUnit;
@@ -165,8 +180,29 @@ const tableSummary = (byTable: Record<string, Record<string, number>>): string =
     .map(([table, apis]) => `${table} ${Object.entries(apis).map(([api, n]) => `${n} ${api}`).join(' + ')}`)
     .join('; ');
 
+/** One mode's counts beside the other's: what direct dispatch adds and saves per job. */
+function directDispatchFigure(job: string, on: Breakdown, off: Breakdown, dollarsOn: Dollars, dollarsOff: Dollars): Figure {
+  const invocations = (b: Breakdown): number => Math.round(Object.values(b.lambdaInvocations).reduce((total, n) => total + n, 0) * 100) / 100;
+  const failedClaims = (b: Breakdown): number => b.failedConditionalWrites;
+  return {
+    section: '5 Cost',
+    name: `${job}: direct dispatch on / off (Lambda invocations; DynamoDB writes, reads; $ per million)`,
+    value:
+      `${invocations(on)} / ${invocations(off)} invocations; ${on.dynamoWrites} / ${off.dynamoWrites} writes (${on.writeUnits} / ${off.writeUnits} WRU), ` +
+      `${on.dynamoReads} / ${off.dynamoReads} reads (${on.readUnits} / ${off.readUnits} RRU); $${count(dollarsOn.total, 2)} / $${count(dollarsOff.total, 2)}`,
+    note:
+      `on: ${JSON.stringify(on.lambdaInvocations)}, failed conditional writes ${failedClaims(on)} (the stream's claim of a request the direct path took), ` +
+      `Lambda ms ${JSON.stringify(on.lambdaMs)}; off: ${JSON.stringify(off.lambdaInvocations)}, failed conditional writes ${failedClaims(off)}, Lambda ms ${JSON.stringify(off.lambdaMs)}`,
+    data: { on, off, dollarsOn, dollarsOff },
+  };
+}
+
 export async function measureCost(context: BenchContext): Promise<SectionResult> {
-  const stack = stackDefaults();
+  const defaults = stackDefaults();
+  const stack: StackDefaults = {
+    ...defaults,
+    directDispatch: context.extraStack?.directDispatch !== undefined ? context.extraStack.directDispatch === 'true' : defaults.directDispatch,
+  };
   const scenarios = context.quick
     ? [
         { name: 'burst', gapMs: 0, runs: 2 },
@@ -178,16 +214,38 @@ export async function measureCost(context: BenchContext): Promise<SectionResult>
         { name: '10 reports/s', gapMs: 100, runs: 1 },
       ];
   const harness = await startCostHarness();
-  const measured: Array<{ name: string; gapMs: number; on: Breakdown; off: Breakdown; dollarsOn: Dollars; dollarsOff: Dollars }> = [];
+  const measured: Array<{
+    name: string;
+    gapMs: number;
+    on: Breakdown;
+    off: Breakdown;
+    dollarsOn: Dollars;
+    dollarsOff: Dollars;
+    /** The same job in the other direct-dispatch mode (`other.directDispatch`). */
+    other: { directDispatch: boolean; breakdown: Breakdown; dollars: Dollars };
+  }> = [];
   let connection: { breakdown: Breakdown; dollars: Dollars };
   try {
     await harness.runJob(5, 0); // warm the clients and the tables
     for (const scenario of scenarios) {
       const runs: CountedRun[] = [];
-      for (let i = 0; i < scenario.runs; i++) runs.push(await harness.runJob(REPORTS, scenario.gapMs));
+      const otherRuns: CountedRun[] = [];
+      for (let i = 0; i < scenario.runs; i++) {
+        runs.push(await harness.runJob(REPORTS, scenario.gapMs, { directDispatch: stack.directDispatch }));
+        otherRuns.push(await harness.runJob(REPORTS, scenario.gapMs, { directDispatch: !stack.directDispatch }));
+      }
       const on = breakdown(runs, 1);
       const off = withoutBatching(on, 1);
-      measured.push({ name: scenario.name, gapMs: scenario.gapMs, on, off, dollarsOn: perMillion(on, stack), dollarsOff: perMillion(off, stack) });
+      const otherBreakdown = breakdown(otherRuns, 1);
+      measured.push({
+        name: scenario.name,
+        gapMs: scenario.gapMs,
+        on,
+        off,
+        dollarsOn: perMillion(on, stack),
+        dollarsOff: perMillion(off, stack),
+        other: { directDispatch: !stack.directDispatch, breakdown: otherBreakdown, dollars: perMillion(otherBreakdown, stack) },
+      });
       context.log(`  ${scenario.name}: ${on.postToConnection} PostToConnection (${JSON.stringify(on.postsByType)}), ${on.dynamoWrites} writes / ${on.dynamoReads} reads, $${perMillion(on, stack).total} per million`);
     }
     const connects: CountedRun[] = [];
@@ -227,10 +285,13 @@ export async function measureCost(context: BenchContext): Promise<SectionResult>
       value: `$${count(m.dollarsOn.total, 2)} / $${count(m.dollarsOff.total, 2)}`,
       note:
         `on: DynamoDB $${m.dollarsOn.dynamodb}, Lambda requests $${m.dollarsOn.lambdaRequests}, Lambda duration $${m.dollarsOn.lambdaDuration} ` +
-        `(handler ${m.on.handlerMs} ms of the worker's ${m.on.lambdaMs['processor (worker)']} ms), API Gateway messages $${m.dollarsOn.apiGateway}; ` +
+        `(handler ${m.on.handlerMs} ms of the worker's ${m.on.lambdaMs['processor (worker)'] ?? m.on.lambdaMs['processor (direct)']} ms), API Gateway messages $${m.dollarsOn.apiGateway}; ` +
         `without the handler's own time $${m.dollarsOn.totalWithoutHandlerTime}`,
       data: { gapMs: m.gapMs, batchingOn: m.dollarsOn, batchingOff: m.dollarsOff },
     });
+    const [direct, stream] = stack.directDispatch ? [m.on, m.other.breakdown] : [m.other.breakdown, m.on];
+    const [directDollars, streamDollars] = stack.directDispatch ? [m.dollarsOn, m.other.dollars] : [m.other.dollars, m.dollarsOn];
+    figures.push(directDispatchFigure(job, direct, stream, directDollars, streamDollars));
   }
   figures.push({
     section: '5 Cost',

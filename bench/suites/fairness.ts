@@ -44,7 +44,7 @@ export async function measureFairness(context: BenchContext): Promise<SectionRes
   const flood = context.quick ? 2000 : 5000;
   const samples = context.quick ? 30 : 100;
   // The default rate limits (the bench's runtime raises them): the flood is mostly refused, as in the finding.
-  const runtime = await startBenchRuntime({ ...runtimeOptions(context), stack: {} });
+  const runtime = await startBenchRuntime(runtimeOptions(context, {}));
   try {
     const quiet = await BenchSocket.open(runtime.urlFor('fair-quiet'));
     const noisy = await BenchSocket.open(runtime.urlFor('fair-noisy'));

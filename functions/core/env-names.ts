@@ -12,8 +12,10 @@ export const ENV = {
   progressLogTable: 'STREAMER_PROGRESS_LOG_TABLE',
   /** `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}` on AWS. */
   managementEndpoint: 'STREAMER_MANAGEMENT_ENDPOINT',
-  /** Function the stream consumer invokes asynchronously to run a claimed request (defaults to itself). */
+  /** The worker function (the processor): the stream consumer and the router's direct dispatch invoke it asynchronously. */
   workerFunction: 'STREAMER_WORKER_FUNCTION',
+  /** `true`: the router starts each request it stores `queued` by invoking the worker itself (direct dispatch). */
+  directDispatch: 'STREAMER_DIRECT_DISPATCH',
   /** The results bucket (large results, uploads): its physical name. */
   resultsBucket: 'STREAMER_RESULTS_BUCKET',
   /** Lifetime of the presigned URLs a function signs for the results bucket, in seconds. */

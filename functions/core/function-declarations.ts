@@ -46,7 +46,11 @@ export interface ManagementApiCapability {
   readonly methods: readonly ConnectionMethod[];
 }
 
-/** Invokes the worker function (the processor itself) asynchronously to run a claimed request. */
+/**
+ * Invokes the worker function (the processor) asynchronously: the stream
+ * consumer to run a request it claimed, the router to start a request it
+ * just stored (direct dispatch, `streamer:directDispatch`).
+ */
 export interface WorkerDispatchCapability {
   readonly kind: 'workerDispatch';
 }
@@ -102,6 +106,7 @@ export type SettingName =
   | 'leaseMs'
   | 'queueLeaseMs'
   | 'cancelPollMs'
+  | 'directDispatch'
   | 'rateLimits';
 
 /** The variables behind each setting. */
@@ -113,6 +118,7 @@ export const SETTING_ENV: Readonly<Record<SettingName, readonly string[]>> = {
   leaseMs: [ENV.leaseMs],
   queueLeaseMs: [ENV.queueLeaseMs],
   cancelPollMs: [ENV.cancelPollMs],
+  directDispatch: [ENV.directDispatch],
   rateLimits: [ENV.rateLimitPerConnection, ENV.rateLimitPerUser, ENV.rateLimitPerTenant],
 };
 
@@ -216,8 +222,11 @@ export const FUNCTION_DECLARATIONS = {
       { kind: 'managementApi', methods: ['POST'] },
       // Sync results and `status` replies over the message limit; upload URLs; uploads for sync handlers.
       { kind: 'resultsBucket', access: ['writeResults', 'readResults', 'signUploads', 'readUploads'] },
+      // Direct dispatch: a stored `queued` request is started at once (`streamer.claim`), the stream being the safety net.
+      // Granted whatever the switch says, so turning it on or off changes one variable and never the role.
+      { kind: 'workerDispatch' },
     ],
-    settings: ['syncThresholdMs', 'maxRetries', 'requestTtlDays', 'queueLeaseMs', 'rateLimits'],
+    settings: ['syncThresholdMs', 'maxRetries', 'requestTtlDays', 'queueLeaseMs', 'directDispatch', 'rateLimits'],
     memoryMb: 256,
     // API Gateway's integration timeout: a sync request is answered within the $default integration.
     timeoutSeconds: WEBSOCKET_LIMITS.integrationTimeoutSeconds,

@@ -21,8 +21,21 @@ export const METRICS = {
   requests: 'RequestsAccepted',
   /** Time a handler's `process` ran, per run. Dimensions: `action`. */
   handlerDuration: 'HandlerDurationMs',
-  /** Time a queued request waited (created → claimed for processing). Dimensions: `action`. */
+  /** Time a queued request waited (created → claimed for processing). Dimensions: `action`, `via`. */
   queueWait: 'QueueWaitMs',
+  /**
+   * A claim that found the request already claimed, cancelled or ended: a
+   * failed conditional write (it consumes write capacity all the same). With
+   * direct dispatch on, one per queued request is expected, from whichever
+   * path came second. Dimensions: `via`.
+   */
+  claimsLost: 'ClaimsLost',
+  /**
+   * The router's direct dispatch (the asynchronous invoke that starts a
+   * stored request) failed; the stream starts the request instead.
+   * Dimensions: `code` (the error's name, e.g. `AccessDeniedException`, `TooManyRequestsException`).
+   */
+  directDispatchFailures: 'DirectDispatchFailures',
   /** Progress messages posted to connections (after batching). Dimensions: `action`. */
   progressSent: 'ProgressMessagesSent',
   /** Connections found gone (HTTP 410) and removed. */
@@ -50,8 +63,10 @@ export const METRIC_DIMENSIONS = {
   action: 'action',
   /** `sync` (answered inline) or `async` (queued). */
   path: 'path',
-  /** A protocol error code (`TIMEOUT`, `INTERNAL_ERROR`, …). */
+  /** A protocol error code (`TIMEOUT`, `INTERNAL_ERROR`, …), or an AWS error's name. */
   code: 'code',
+  /** Which path claimed a queued request: `direct` (the router's dispatch) or `stream` (the requests stream). */
+  via: 'via',
 } as const;
 
 export type MetricDimension = Exclude<(typeof METRIC_DIMENSIONS)[keyof typeof METRIC_DIMENSIONS], 'service'>;

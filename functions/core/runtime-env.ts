@@ -21,6 +21,12 @@ export const DEFAULTS = {
   /** A queued request nobody claimed within this time (a lost stream record) is offered to the stream again. */
   queueLeaseMs: 300_000,
   cancelPollMs: 1000,
+  /**
+   * The router invokes the worker right after storing a request `queued`,
+   * instead of leaving the start to the requests stream (which stays the
+   * safety net). See docs/performance.md, "Direct dispatch".
+   */
+  directDispatch: true,
   /** Requests per second (token bucket refill) and burst, per connection / user / tenant. */
   rateLimitPerConnection: { ratePerSecond: 50, burst: 100 },
   rateLimitPerUser: { ratePerSecond: 100, burst: 200 },
@@ -66,6 +72,8 @@ export interface RuntimeSettings {
   readonly leaseMs: number;
   readonly queueLeaseMs: number;
   readonly cancelPollMs: number;
+  /** Whether the router starts queued requests itself (direct dispatch), the stream being the safety net. */
+  readonly directDispatch: boolean;
   readonly rateLimits: {
     readonly connection: RateLimitSetting;
     readonly user: RateLimitSetting;
@@ -124,6 +132,14 @@ function integer(read: Read, variable: string, fallback: number, min: number, ma
     throw configError(variable, `must be an integer in [${min}, ${max}], got "${raw}"`);
   }
   return value;
+}
+
+function boolean(read: Read, variable: string, fallback: boolean): boolean {
+  const raw = read(variable);
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = raw.trim();
+  if (value !== 'true' && value !== 'false') throw configError(variable, `must be true or false, got "${raw}"`);
+  return value === 'true';
 }
 
 /** Parses `"<ratePerSecond>/<burst>"`, e.g. `"50/100"`. */
@@ -185,6 +201,7 @@ export function readRuntimeSettings(env: Env = process.env, declared?: DeclaredV
   setting(settings, 'leaseMs', [ENV.leaseMs], declared, () => integer(read, ENV.leaseMs, DEFAULTS.leaseMs, 1000, 900_000));
   setting(settings, 'queueLeaseMs', [ENV.queueLeaseMs], declared, () => integer(read, ENV.queueLeaseMs, DEFAULTS.queueLeaseMs, 1000, 86_400_000));
   setting(settings, 'cancelPollMs', [ENV.cancelPollMs], declared, () => integer(read, ENV.cancelPollMs, DEFAULTS.cancelPollMs, 50, 60_000));
+  setting(settings, 'directDispatch', [ENV.directDispatch], declared, () => boolean(read, ENV.directDispatch, DEFAULTS.directDispatch));
   const rateLimitVariables = [ENV.rateLimitPerConnection, ENV.rateLimitPerUser, ENV.rateLimitPerTenant];
   setting(settings, 'rateLimits', rateLimitVariables, declared, () => ({
     connection: rateLimit(read, ENV.rateLimitPerConnection, DEFAULTS.rateLimitPerConnection),

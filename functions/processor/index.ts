@@ -1,11 +1,14 @@
 /**
- * The processor has three callers: the requests stream (claim queued
+ * The processor has four callers: the requests stream (claim queued
  * requests and dispatch them), itself invoked asynchronously (run one
- * claimed request), and the sweep schedule (recover expired leases).
+ * claimed request), the router invoking it asynchronously (direct dispatch:
+ * claim one request it just stored, and run it), and the sweep schedule
+ * (recover expired leases).
  */
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
-import { isRunRequestEvent, lambdaWorkDispatcher, type RunRequestEvent } from '../core/dispatcher';
+import { isClaimRequestEvent, isRunRequestEvent, lambdaWorkDispatcher, type WorkerEvent } from '../core/dispatcher';
 import { claimAndDispatch, type QueuedRecord } from '../core/lifecycle/claim-and-dispatch';
+import { claimAndRunDirectly } from '../core/lifecycle/direct-dispatch';
 import { describe } from '../core/lifecycle/describe-error';
 import { runClaimedRequest } from '../core/lifecycle/run-claimed-request';
 import { sweepExpiredLeases } from '../core/lifecycle/sweep-expired-leases';
@@ -15,15 +18,16 @@ import { logger, streamerDeps as sharedDeps, withObservability } from '../stream
 
 const streamerDeps = () => sharedDeps('processor', { registry, dispatcher: lambdaWorkDispatcher, objectStore: s3ObjectStore });
 
-type ProcessorEvent = DynamoDBStreamEvent | RunRequestEvent | ScheduledEvent;
+type ProcessorEvent = DynamoDBStreamEvent | WorkerEvent | ScheduledEvent;
 
 function isScheduledEvent(event: ProcessorEvent): event is ScheduledEvent {
   return (event as ScheduledEvent).source === 'aws.events';
 }
 
-/** Which of the three callers this invocation serves, for the logs. */
-function triggerOf(event: ProcessorEvent): 'run' | 'sweep' | 'stream' {
+/** Which of the callers this invocation serves, for the logs. */
+function triggerOf(event: ProcessorEvent): 'run' | 'claim' | 'sweep' | 'stream' {
   if (isRunRequestEvent(event)) return 'run';
+  if (isClaimRequestEvent(event)) return 'claim';
   return isScheduledEvent(event) ? 'sweep' : 'stream';
 }
 
@@ -39,6 +43,10 @@ function queuedRecord(record: DynamoDBRecord): QueuedRecord | undefined {
 export const handler = withObservability(async (event: ProcessorEvent, context: Context): Promise<DynamoDBBatchResponse | void> => {
   if (isRunRequestEvent(event)) {
     await runClaimedRequest(streamerDeps(), event, () => context.getRemainingTimeInMillis());
+    return;
+  }
+  if (isClaimRequestEvent(event)) {
+    await claimAndRunDirectly(streamerDeps(), event, () => context.getRemainingTimeInMillis());
     return;
   }
   if (isScheduledEvent(event)) {

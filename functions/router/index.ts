@@ -7,6 +7,7 @@
  * invocation fails so that the function's error alarm counts it.
  */
 import type { Context } from 'aws-lambda';
+import { lambdaWorkDispatcher } from '../core/dispatcher';
 import { ENV } from '../core/env-names';
 import { describe } from '../core/lifecycle/describe-error';
 import type { StreamerDeps } from '../core/lifecycle/deps';
@@ -19,11 +20,19 @@ import { registry } from '../handlers';
 import { logger, streamerDeps, withObservability } from '../streamer-runtime';
 import { websocketLogKeys, type WebSocketEvent, type WebSocketResult } from '../websocket-event';
 
+/**
+ * Direct dispatch runs before the `ack` leaves, and the stream starts the request when it fails:
+ * one attempt, bounded, so a throttled or slow Lambda API costs the ack at most this long.
+ */
+const DIRECT_DISPATCH_TIMEOUT_MS = 1000;
+const directDispatcher: NonNullable<Parameters<typeof streamerDeps>[1]>['dispatcher'] = (workerFunction, instrumentClient) =>
+  lambdaWorkDispatcher(workerFunction, instrumentClient, { maxAttempts: 1, requestTimeoutMs: DIRECT_DISPATCH_TIMEOUT_MS });
+
 export const handler = withObservability(async (event: WebSocketEvent, context: Context): Promise<WebSocketResult> => {
   const frame = { connectionId: event.requestContext.connectionId, body: event.body, isBase64Encoded: event.isBase64Encoded };
   let deps: StreamerDeps;
   try {
-    deps = streamerDeps('router', { registry, objectStore: s3ObjectStore });
+    deps = streamerDeps('router', { registry, objectStore: s3ObjectStore, dispatcher: directDispatcher });
   } catch (error) {
     logger.error('Router is misconfigured', { connectionId: frame.connectionId, error: describe(error) });
     const endpoint = process.env[ENV.managementEndpoint]?.trim();

@@ -203,3 +203,17 @@ describe('processor reserved concurrency', () => {
     for (const fn of ['connect', 'disconnect', 'router']) expect(run.named(FUNCTION, `streamer-${fn}`).inputs.reservedConcurrentExecutions).toBeUndefined();
   });
 });
+
+describe('direct dispatch', () => {
+  it('tells the router to leave every start to the stream when the stack turns it off, and keeps the role as it is', async () => {
+    const run = await runWithDefaults({ directDispatch: 'false' });
+    const router = readRuntimeSettings(envOf(run, 'router'), { functionName: 'router', variables: declaredEnv('router') });
+    expect(router.directDispatch).toBe(false);
+    // The grant stays: flipping the switch changes one variable, never IAM (no propagation delay, no role diff).
+    expect(policyOf(run, 'router')).toContainEqual(expect.objectContaining({ Sid: 'InvokeWorker', Action: ['lambda:InvokeFunction'] }));
+  });
+
+  it('refuses a switch that is not true or false, naming the key', async () => {
+    await expect(runWithDefaults({ directDispatch: 'yes' })).rejects.toThrow('streamer:directDispatch must be true or false, got "yes"');
+  });
+});

@@ -260,9 +260,12 @@ describe('functions', () => {
     expect(Object.keys(envOf(fn)).filter((name) => name.startsWith('STREAMER_') && !known.has(name))).toEqual([]);
   });
 
-  it('tells the processor that it is its own worker', () => {
+  it('tells the processor that it is its own worker, and the router that the processor is the worker it starts directly', () => {
     expect(envOf('processor')[ENV.workerFunction]).toBe(functionName('processor'));
-    expect(envOf('router')[ENV.workerFunction]).toBeUndefined();
+    expect(envOf('router')[ENV.workerFunction]).toBe(functionName('processor'));
+    expect(envOf('router')[ENV.directDispatch]).toBe('true');
+    expect(readRuntimeSettings(envOf('router'), { functionName: 'router', variables: declaredEnv('router') }).directDispatch).toBe(true);
+    for (const fn of ['connect', 'disconnect', 'processor'] as const) expect(envOf(fn)[ENV.directDispatch]).toBeUndefined();
   });
 
   it('tells the connect function only where its token key is, and no function the key itself', () => {
@@ -335,7 +338,7 @@ describe('IAM', () => {
     );
   });
 
-  it('lets the router read connections, create requests, claim idempotency keys, manage subscriptions and rate limits, replay progress, post to connections, and store, sign and read bucket objects', () => {
+  it('lets the router read connections, create requests, claim idempotency keys, manage subscriptions and rate limits, replay progress, post to connections, store, sign and read bucket objects, and invoke the processor (direct dispatch)', () => {
     expect(grantsOf('router')).toEqual(
       [
         `dynamodb:GetItem ${connections}`,
@@ -359,8 +362,15 @@ describe('IAM', () => {
         `s3:GetObject ${bucketObjects('results')}`,
         `s3:PutObject ${bucketObjects('uploads')}`,
         `s3:GetObject ${bucketObjects('uploads')}`,
+        `lambda:InvokeFunction ${functionArn('processor')}`,
       ].sort(),
     );
+    expect(statementsOf('router').find((s) => s.Action.includes('lambda:InvokeFunction'))).toEqual({
+      Sid: 'InvokeWorker',
+      Effect: 'Allow',
+      Action: ['lambda:InvokeFunction'],
+      Resource: [functionArn('processor')],
+    });
   });
 
   it('lets the processor run requests, read the stream, invoke itself, post and log progress, dead-letter failed batches, store and sign results and read uploads', () => {

@@ -9,10 +9,11 @@ import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { TokenVerifier } from '../../functions/core/auth/verify-token';
 import { systemClock } from '../../functions/core/clock';
-import type { RunRequestEvent, WorkDispatcher } from '../../functions/core/dispatcher';
+import type { WorkDispatcher, WorkerEvent } from '../../functions/core/dispatcher';
 import type { AnyHandler } from '../../functions/core/handlers/define-handler';
 import { HandlerRegistry } from '../../functions/core/handlers/handler-registry';
 import { claimAndDispatch } from '../../functions/core/lifecycle/claim-and-dispatch';
+import { claimAndRunDirectly } from '../../functions/core/lifecycle/direct-dispatch';
 import { MemoryObjectStore } from '../support/memory-object-store';
 import { encodeForDelivery } from '../../functions/core/notify/encode-for-delivery';
 import type { ObjectStore } from '../../functions/core/stores/object-store';
@@ -21,7 +22,8 @@ import { InMemoryRateLimiter } from '../../functions/core/lifecycle/rate-limiter
 import { type IncomingFrame, routeMessage } from '../../functions/core/lifecycle/route-message';
 import { runClaimedRequest } from '../../functions/core/lifecycle/run-claimed-request';
 import type { Notifier, SendOutcome } from '../../functions/core/notify/notifier';
-import { silentLogger } from '../../functions/core/observability';
+import { silentLogger, type Metrics } from '../../functions/core/observability';
+import type { MetricName } from '../../functions/core/metric-names';
 import type { ServerMessage } from '../../functions/core/protocol/messages';
 import { DEFAULTS, type RuntimeSettings } from '../../functions/core/runtime-env';
 import { tenantUserKey } from '../../functions/core/identity-key';
@@ -59,6 +61,20 @@ export class RecordingNotifier implements Notifier {
   }
 }
 
+/** Every metric data point the core emitted, as the EMF lines would carry them. */
+export class RecordingMetrics implements Metrics {
+  readonly points: Array<{ name: MetricName; value: number; dimensions: Readonly<Record<string, string>> }> = [];
+
+  add(name: MetricName, value: number, _unit: string, dimensions: Readonly<Record<string, string>> = {}): void {
+    this.points.push({ name, value, dimensions });
+  }
+
+  /** The points of one metric whose dimensions include these. */
+  of(name: MetricName, dimensions: Readonly<Record<string, string>> = {}): Array<{ value: number; dimensions: Readonly<Record<string, string>> }> {
+    return this.points.filter((p) => p.name === name && Object.entries(dimensions).every(([key, value]) => p.dimensions[key] === value));
+  }
+}
+
 /**
  * Routes one frame as API Gateway's two-way `$default` route does: the
  * router's reply (its return value) reaches the connection after whatever it posted.
@@ -69,17 +85,25 @@ export async function routeFrame(notifier: RecordingNotifier, deps: StreamerDeps
   return reply;
 }
 
-/** Runs each dispatched request in this process, like Lambda's async invoke; `runs` keeps their promises. */
+/**
+ * Runs each dispatched event in this process, like Lambda's async invoke: a
+ * claimed run (`streamer.run`, from the stream consumer) or a direct
+ * dispatch (`streamer.claim`, from the router); `runs` keeps their promises.
+ */
 export class InProcessDispatcher implements WorkDispatcher {
   readonly runs: Promise<void>[] = [];
-  readonly events: RunRequestEvent[] = [];
+  readonly events: WorkerEvent[] = [];
   deps!: StreamerDeps;
   /** When false, dispatched runs are recorded but never start (a lost invoke or a crash before start). */
   start = true;
+  /** When set, a dispatch fails with it (a throttled or denied invoke), after being recorded. */
+  failWith: Error | undefined;
 
-  async dispatch(event: RunRequestEvent): Promise<void> {
+  async dispatch(event: WorkerEvent): Promise<void> {
     this.events.push(event);
-    if (this.start) this.runs.push(runClaimedRequest(this.deps, event, () => 60_000));
+    if (this.failWith) throw this.failWith;
+    if (!this.start) return;
+    this.runs.push(event.type === 'streamer.claim' ? claimAndRunDirectly(this.deps, event, () => 60_000) : runClaimedRequest(this.deps, event, () => 60_000));
   }
 
   async idle(): Promise<void> {
@@ -96,6 +120,7 @@ export interface Harness {
   readonly notifier: RecordingNotifier;
   readonly objects: MemoryObjectStore;
   readonly dispatcher: InProcessDispatcher;
+  readonly metrics: RecordingMetrics;
   connect(connectionId: string, userId?: string, tenantId?: string, permissions?: string[]): Promise<void>;
   send(connectionId: string, frame: object | string): Promise<ServerMessage[]>;
   /** Delivers stream records for these requests (as the event source mapping would), then waits for the runs. */
@@ -134,12 +159,15 @@ export async function startHarness(handlers: AnyHandler[], overrides: Partial<Ru
     leaseMs: 1500,
     queueLeaseMs: 300_000,
     cancelPollMs: 50,
+    // The stream drives every run unless a test turns direct dispatch on (tests/lifecycle/direct-dispatch.test.ts).
+    directDispatch: false,
     rateLimits: { connection: { ratePerSecond: 1000, burst: 1000 }, user: { ratePerSecond: 1000, burst: 1000 }, tenant: { ratePerSecond: 1000, burst: 1000 } },
     ...overrides,
   };
   const objects = new MemoryObjectStore();
   const notifier = new RecordingNotifier(objects);
   const dispatcher = new InProcessDispatcher();
+  const metrics = new RecordingMetrics();
   const connections = new DynamoConnectionStore(doc, settings.tables.connections);
   const deps: StreamerDeps = {
     settings,
@@ -157,7 +185,7 @@ export async function startHarness(handlers: AnyHandler[], overrides: Partial<Ru
     clock: systemClock,
     newId: ulid,
     logger: silentLogger,
-    metrics: { add: () => undefined },
+    metrics,
   };
   dispatcher.deps = deps;
 
@@ -168,6 +196,7 @@ export async function startHarness(handlers: AnyHandler[], overrides: Partial<Ru
     notifier,
     objects,
     dispatcher,
+    metrics,
     async connect(connectionId, userId = 'alice', tenantId = 'acme', permissions = []) {
       const now = Date.now();
       await connections.put({

@@ -2,8 +2,9 @@
  * The stream consumer: for each `queued` request in a batch, claim it with a
  * conditional write and hand it to a worker. It never runs a handler itself,
  * so a batch takes milliseconds however long the jobs are (no head-of-line
- * blocking on the shard). A redelivered record finds the request claimed and
- * is skipped.
+ * blocking on the shard). A redelivered record, or one whose request the
+ * router's direct dispatch already started (`direct-dispatch.ts`), finds the
+ * request claimed and is skipped.
  */
 import type { StreamerDeps } from './deps';
 import { describe } from './describe-error';
@@ -46,11 +47,15 @@ export async function claimAndDispatch(deps: StreamerDeps, records: readonly Que
         return;
       }
       if (!request) {
+        // Expected once per request with direct dispatch on (the router's invoke usually claims first),
+        // and for every redelivered record: a failed conditional write, counted because it is billed.
         skipped++;
+        deps.metrics.add(METRICS.claimsLost, 1, 'Count', { via: 'stream' });
+        deps.logger.debug('Stream claim skipped: the request was already claimed, cancelled or ended', { requestId: record.requestId });
         return;
       }
       claimed++;
-      deps.metrics.add(METRICS.queueWait, Math.max(0, now - request.created_at), 'Milliseconds', { action: request.action });
+      deps.metrics.add(METRICS.queueWait, Math.max(0, now - request.created_at), 'Milliseconds', { action: request.action, via: 'stream' });
       try {
         await deps.dispatcher.dispatch({ type: 'streamer.run', requestId: record.requestId, runId });
       } catch (error) {

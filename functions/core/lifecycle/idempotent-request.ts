@@ -20,6 +20,7 @@ import type { AckMessage, JsonValue, ServerMessage } from '../protocol/messages'
 import { leaseShardFor } from '../stores/request-store';
 import type { RequestRecord } from '../stores/records';
 import type { StreamerDeps } from './deps';
+import { dispatchDirectly } from './direct-dispatch';
 import { followRequest } from './follow-request';
 
 /** JSON with object keys sorted at every level, so equal payloads give one text whatever their key order. */
@@ -63,6 +64,9 @@ export async function acceptIdempotentRequest(
   // Stores the request under the key's id, or, when another sender stored it first, follows that one.
   const storeOrFollow = async (requestId: string): Promise<ServerMessage[]> => {
     if (await deps.requests.createIfAbsent({ ...request, request_id: requestId, lease_shard: leaseShardFor(requestId) })) {
+      // Only the sender that stored the request starts it: a repeat follows a request that is already
+      // on its way (queued, claimed or running), and dispatching again would only buy a lost claim.
+      await dispatchDirectly(deps, requestId);
       return [ack(request.client_id, requestId, false)];
     }
     deps.logger.appendKeys({ requestId });

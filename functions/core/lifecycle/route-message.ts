@@ -27,6 +27,7 @@ import { broadcast } from './broadcast';
 import { executeHandler } from './execute-handler';
 import { uploadReader } from '../handlers/uploads';
 import { acceptIdempotentRequest } from './idempotent-request';
+import { dispatchDirectly } from './direct-dispatch';
 import type { RequestRecord } from '../stores/records';
 import { METRICS } from '../metric-names';
 
@@ -153,6 +154,9 @@ async function runAction(deps: StreamerDeps, envelope: ClientEnvelope, identity:
     return replies;
   }
   await deps.requests.create(request);
+  // Before the ack leaves (the route response is this invocation's return value): a frozen
+  // Lambda would not send the invoke afterwards. Nothing else is pending here to overlap it with.
+  await dispatchDirectly(deps, requestId);
   deps.logger.info('Request accepted', { path: 'async' });
   return [{ id: envelope.id, type: 'ack', requestId, status: 'queued' }];
 }

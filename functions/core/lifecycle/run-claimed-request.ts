@@ -31,8 +31,17 @@ export const ABORT_GRACE_MS = 2000;
 /** A request may continue this many times (a day of 15-minute runs) before it fails. */
 export const MAX_CONTINUATIONS = 96;
 
-export async function runClaimedRequest(deps: StreamerDeps, event: RunRequestEvent, functionRemainingMs: () => number): Promise<void> {
-  const request = await deps.requests.get(event.requestId, true);
+/**
+ * `claimed`: the item the claim itself returned, when the claim happened in
+ * this invocation (direct dispatch); otherwise the run reads it (consistently).
+ */
+export async function runClaimedRequest(
+  deps: StreamerDeps,
+  event: RunRequestEvent,
+  functionRemainingMs: () => number,
+  claimed?: RequestRecord,
+): Promise<void> {
+  const request = claimed ?? (await deps.requests.get(event.requestId, true));
   if (!request || request.status !== 'processing' || request.run_id !== event.runId) {
     deps.logger.info('Run skipped: the request is no longer held by this run', { requestId: event.requestId });
     return;

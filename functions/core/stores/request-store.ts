@@ -18,6 +18,12 @@ export interface ClaimInput {
   readonly runId: string;
   readonly now: number;
   readonly leaseExpiresAt: number;
+  /**
+   * Claim only a request that never ran (no `started_at`): the router's direct
+   * dispatch is about the request it just stored, so a late invoke never takes
+   * a retry or a continuation, which the stream offers with its own rules.
+   */
+  readonly firstRunOnly?: boolean;
 }
 
 export interface HeartbeatInput {
@@ -145,7 +151,8 @@ export class DynamoRequestStore implements RequestStore {
       UpdateExpression:
         'SET #status = :processing, run_id = :run, lease_shard = :shard, lease_expires_at = :lease, ' +
         'started_at = if_not_exists(started_at, :now), updated_at = :now, attempts = attempts + :one',
-      ConditionExpression: '#status = :queued AND attribute_not_exists(cancel_requested)',
+      ConditionExpression:
+        '#status = :queued AND attribute_not_exists(cancel_requested)' + (input.firstRunOnly ? ' AND attribute_not_exists(started_at)' : ''),
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {
         ':processing': 'processing',
