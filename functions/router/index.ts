@@ -7,6 +7,7 @@
  * invocation fails so that the function's error alarm counts it.
  */
 import type { Context } from 'aws-lambda';
+import { identityFromAuthorizerContext } from '../core/auth/authorizer-context';
 import { ENV } from '../core/env-names';
 import { describe } from '../core/lifecycle/describe-error';
 import type { StreamerDeps } from '../core/lifecycle/deps';
@@ -20,7 +21,12 @@ import { logger, streamerDeps, withObservability } from '../streamer-runtime';
 import { websocketLogKeys, type WebSocketEvent, type WebSocketResult } from '../websocket-event';
 
 export const handler = withObservability(async (event: WebSocketEvent, context: Context): Promise<WebSocketResult> => {
-  const frame = { connectionId: event.requestContext.connectionId, body: event.body, isBase64Encoded: event.isBase64Encoded };
+  const frame = {
+    connectionId: event.requestContext.connectionId,
+    body: event.body,
+    isBase64Encoded: event.isBase64Encoded,
+    identity: identityFromAuthorizerContext(event.requestContext.authorizer),
+  };
   let deps: StreamerDeps;
   try {
     deps = streamerDeps('router', { registry, objectStore: s3ObjectStore });
