@@ -184,11 +184,11 @@ describe('secrets', () => {
     expect(text).not.toContain(DEV_JWT_SECRET);
     const manifest = manifestAt(out('local-1'));
     expect(manifest.config['streamer:jwtSecret']).toEqual({ $secret: 'streamer:jwtSecret' });
-    // The key lives in the SSM parameter, marked; the connect function's environment names only the parameter.
+    // The key lives in the SSM parameter, marked; the authorizer's environment names only the parameter.
     const [parameter] = ofType(manifest, 'aws:ssm/parameter:Parameter');
     expect(parameter.inputs.value).toEqual({ $secret: 'streamer:jwtSecret' });
-    const connect = ofType(manifest, 'aws:lambda/function:Function').find((f) => f.name === 'streamer-connect')!;
-    const variables = (connect.inputs.environment as { variables: Record<string, unknown> }).variables;
+    const authorizer = ofType(manifest, 'aws:lambda/function:Function').find((f) => f.name === 'streamer-authorizer')!;
+    const variables = (authorizer.inputs.environment as { variables: Record<string, unknown> }).variables;
     expect(variables.STREAMER_JWT_SECRET).toBeUndefined();
     expect(variables.STREAMER_JWT_SECRET_PARAMETER).toBe('/streamer-local/token-key');
     expect(variables.POWERTOOLS_LOG_LEVEL).toBe('INFO');
