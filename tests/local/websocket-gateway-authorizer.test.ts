@@ -114,21 +114,14 @@ describe('a handshake behind the $connect authorizer', () => {
   });
 
   it.each([
-    ['an explicit Deny', 'deny'],
-    ['an Allow on another route only', 'other-route'],
-  ])('answers 403 to a policy with %s, without running $connect', async (_case, answer) => {
+    ['403 to a policy with an explicit Deny', 'deny', 403],
+    ['403 to a policy that allows another route only', 'other-route', 403],
+    ['500 to a context value that is an object (API Gateway’s AuthorizerConfigurationException)', 'nested-context', 500],
+    ['500 to an answer without a policy document', 'no-policy', 500],
+    ['500 to an error other than Unauthorized', 'fail', 500],
+  ])('answers %s, without running $connect', async (_case, answer, statusCode) => {
     const connects = await invocationsOf('connect');
-    await expect(openSocket(`${runtime.wsUrl}/?token=${token()}&answer=${answer}`)).rejects.toMatchObject({ statusCode: 403 });
-    expect(await invocationsOf('connect')).toBe(connects);
-  });
-
-  it.each([
-    ['a context value that is an object', 'nested-context'],
-    ['no policy document', 'no-policy'],
-    ['an error other than Unauthorized', 'fail'],
-  ])('answers 500 to an authorizer answer with %s, as API Gateway’s AuthorizerConfigurationException', async (_case, answer) => {
-    const connects = await invocationsOf('connect');
-    await expect(openSocket(`${runtime.wsUrl}/?token=${token()}&answer=${answer}`)).rejects.toMatchObject({ statusCode: 500 });
+    await expect(openSocket(`${runtime.wsUrl}/?token=${token()}&answer=${answer}`)).rejects.toMatchObject({ statusCode });
     expect(await invocationsOf('connect')).toBe(connects);
   });
 });
