@@ -2,7 +2,7 @@
  * Streamer on AWS: the whole deployment on one page.
  *
  * A WebSocket API whose `$connect`/`$disconnect`/`$default` routes reach three
- * Lambda functions; DynamoDB tables shaped by `functions/core/cloud-shapes.ts`;
+ * Lambda functions, `$connect` behind a fourth, the token authorizer; DynamoDB tables shaped by `functions/core/cloud-shapes.ts`;
  * a private results bucket for results too large for a message; the
  * requests table's stream feeding the processor (which also re-queues
  * expired leases on a schedule); alarms and a dashboard.
@@ -53,6 +53,7 @@ const functions = new StreamerFunctions('streamer', {
 new WebSocketRoutes('streamer', {
   api,
   targets: { connect: functions.functions.connect, disconnect: functions.functions.disconnect, default: functions.functions.router },
+  authorizer: functions.functions.authorizer,
   throttling: config.throttling,
   logRetentionDays: config.logRetentionDays,
   manageApiGatewayAccount: config.manageApiGatewayAccount,

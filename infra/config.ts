@@ -194,6 +194,7 @@ export const CONFIG_KEYS = {
     integerIn(0, MAX_SYNC_THRESHOLD_MS),
     'Handlers whose estimated duration is at or below this run synchronously in the router and answer with one `result`; longer ones are queued (`ack`, progress, result). Must be below `routerTimeoutSeconds` × 1000.',
   ),
+  authorizerMemoryMb: memory('authorizer', FUNCTION_DEFAULTS.authorizer.memoryMb),
   connectMemoryMb: memory('connect', FUNCTION_DEFAULTS.connect.memoryMb),
   disconnectMemoryMb: memory('disconnect', FUNCTION_DEFAULTS.disconnect.memoryMb),
   routerMemoryMb: memory('router', FUNCTION_DEFAULTS.router.memoryMb),
@@ -432,7 +433,13 @@ export type AuthConfig =
 
 export interface StackConfig {
   readonly syncThresholdMs: number;
-  readonly memoryMb: { readonly connect: number; readonly disconnect: number; readonly router: number; readonly processor: number };
+  readonly memoryMb: {
+    readonly authorizer: number;
+    readonly connect: number;
+    readonly disconnect: number;
+    readonly router: number;
+    readonly processor: number;
+  };
   readonly timeoutSeconds: { readonly router: number; readonly processor: number };
   readonly connectionTtlHours: number;
   readonly requestTtlDays: number;
@@ -576,6 +583,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
   return {
     syncThresholdMs: values.syncThresholdMs,
     memoryMb: {
+      authorizer: values.authorizerMemoryMb,
       connect: values.connectMemoryMb,
       disconnect: values.disconnectMemoryMb,
       router: values.routerMemoryMb,

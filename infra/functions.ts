@@ -1,5 +1,5 @@
 /**
- * The four Lambda functions, each with its own log group (retention from
+ * The five Lambda functions, each with its own log group (retention from
  * config), its own environment and its own role, both rendered from the
  * function's declaration in `functions/core/function-declarations.ts` and
  * from nothing else: a capability listed there is one variable set here and

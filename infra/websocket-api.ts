@@ -9,6 +9,15 @@
  * to `$default` (the router), whatever its `action`, so the wire protocol is
  * the router's business, exactly as in the local runtime.
  *
+ * `$connect` is behind a Lambda REQUEST authorizer (the `authorizer`
+ * function): API Gateway answers a refused token with 401 before `connect`
+ * runs, and hands the identity the authorizer returns to every later route
+ * of the connection as `requestContext.authorizer`, so the router needs no
+ * read to know who sent a frame. It has no identity sources (the token may
+ * come from the query's `token` or `Authorization`, or the header: API
+ * Gateway would refuse a handshake that lacks any source named) and no
+ * result cache (WebSocket APIs have none).
+ *
  * `$default` is two-way: its `$default` route response makes API Gateway send
  * the router's returned `body` to the client, so a frame's own reply (a
  * `pong`, a sync result, an error, the `ack`) needs no `PostToConnection`.
@@ -18,6 +27,9 @@ import * as pulumi from '@pulumi/pulumi';
 
 export const ROUTE_KEYS = { connect: '$connect', disconnect: '$disconnect', default: '$default' } as const;
 export type RouteKey = (typeof ROUTE_KEYS)[keyof typeof ROUTE_KEYS];
+
+/** Routes behind the token authorizer: API Gateway allows a Lambda authorizer on `$connect` only. */
+export const AUTHORIZED_ROUTES: ReadonlySet<RouteKey> = new Set<RouteKey>([ROUTE_KEYS.connect]);
 
 /** Routes whose function's return value goes back to the client (API Gateway's route responses). */
 export const TWO_WAY_ROUTES: ReadonlySet<RouteKey> = new Set<RouteKey>([ROUTE_KEYS.default]);
@@ -67,6 +79,11 @@ export class WebSocketApi extends pulumi.ComponentResource {
     return pulumi.interpolate`${this.api.executionArn}/${this.stageName}/${method}/@connections/*`;
   }
 
+  /** Source ARN of an authorizer of this API, for its function's invoke permission. */
+  authorizerArn(authorizerId: pulumi.Input<string>): pulumi.Output<string> {
+    return pulumi.interpolate`${this.api.executionArn}/authorizers/${authorizerId}`;
+  }
+
   /** Source ARN of one route on this stage, for Lambda invoke permissions. */
   routeArn(routeKey: RouteKey): pulumi.Output<string> {
     return pulumi.interpolate`${this.api.executionArn}/${this.stageName}/${routeKey}`;
@@ -77,6 +94,8 @@ export interface WebSocketRoutesArgs {
   readonly api: WebSocketApi;
   /** The function behind each route. */
   readonly targets: { readonly connect: aws.lambda.Function; readonly disconnect: aws.lambda.Function; readonly default: aws.lambda.Function };
+  /** The Lambda REQUEST authorizer of the {@link AUTHORIZED_ROUTES} (it verifies the client's token). */
+  readonly authorizer: aws.lambda.Function;
   readonly throttling: { readonly rateLimit: number; readonly burstLimit: number };
   readonly logRetentionDays: number;
   /** Set the region's API Gateway CloudWatch role (account-wide), which access logging needs. */
@@ -98,12 +117,36 @@ const ACCESS_LOG_FORMAT = JSON.stringify({
 
 export class WebSocketRoutes extends pulumi.ComponentResource {
   readonly routes: Readonly<Record<keyof typeof ROUTE_KEYS, aws.apigatewayv2.Route>>;
+  readonly authorizer: aws.apigatewayv2.Authorizer;
   readonly stage: aws.apigatewayv2.Stage;
   readonly accessLogGroup: aws.cloudwatch.LogGroup;
 
   constructor(name: string, args: WebSocketRoutesArgs, opts?: pulumi.ComponentResourceOptions) {
     super('streamer:infra:WebSocketRoutes', name, {}, opts);
     const { api } = args.api;
+
+    this.authorizer = new aws.apigatewayv2.Authorizer(
+      `${name}-token`,
+      {
+        apiId: api.id,
+        name: 'token',
+        authorizerType: 'REQUEST',
+        authorizerUri: args.authorizer.invokeArn,
+        // No identity sources: the token has three places (see the module comment), and API Gateway
+        // would answer 401 without invoking the authorizer when a named source is missing.
+      },
+      { parent: this },
+    );
+    new aws.lambda.Permission(
+      `${name}-token`,
+      {
+        action: 'lambda:InvokeFunction',
+        function: args.authorizer.name,
+        principal: 'apigateway.amazonaws.com',
+        sourceArn: args.api.authorizerArn(this.authorizer.id),
+      },
+      { parent: this },
+    );
 
     const routes = {} as Record<keyof typeof ROUTE_KEYS, aws.apigatewayv2.Route>;
     const routeResponses: aws.apigatewayv2.RouteResponse[] = [];
@@ -129,8 +172,8 @@ export class WebSocketRoutes extends pulumi.ComponentResource {
         {
           apiId: api.id,
           routeKey,
-          // Tokens are checked by the connect function, which answers 401 (the protocol's contract).
-          authorizationType: 'NONE',
+          // The authorizer answers a refused token with 401 (the protocol's contract); other routes inherit its identity.
+          ...(AUTHORIZED_ROUTES.has(routeKey) ? { authorizationType: 'CUSTOM', authorizerId: this.authorizer.id } : { authorizationType: 'NONE' }),
           target: pulumi.interpolate`integrations/${integration.id}`,
           ...(TWO_WAY_ROUTES.has(routeKey) && { routeResponseSelectionExpression: ROUTE_RESPONSE_KEY }),
         },

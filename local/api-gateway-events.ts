@@ -1,11 +1,14 @@
 /**
  * The events API Gateway's WebSocket API sends a Lambda proxy integration for
  * `$connect`, `$default` and `$disconnect`, field for field (see the AWS
- * docs' "WebSocket API Lambda proxy integration" examples).
+ * docs' "WebSocket API Lambda proxy integration" examples), and the input of
+ * the `$connect` route's Lambda REQUEST authorizer ("Control access to
+ * WebSocket APIs with AWS Lambda REQUEST authorizers").
  */
 import { randomFillSync } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { APIGatewayEventWebsocketRequestContextV2, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
+import type { APIGatewayEventWebsocketRequestContextV2, APIGatewayProxyWebsocketEventV2, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import type { AuthorizerContextValues } from './api-gateway-authorizer';
 
 
 /** `requestContext` as API Gateway fills it for WebSocket routes (a superset of the typings). */
@@ -14,6 +17,8 @@ export interface WebSocketRequestContext extends Omit<APIGatewayEventWebsocketRe
   readonly identity: { readonly sourceIp: string; readonly userAgent?: string };
   readonly disconnectStatusCode?: number;
   readonly disconnectReason?: string;
+  /** What the `$connect` authorizer returned (its context and `principalId`), on every event of that connection. */
+  readonly authorizer?: AuthorizerContextValues;
 }
 
 export interface WebSocketEvent extends Omit<APIGatewayProxyWebsocketEventV2, 'requestContext'> {
@@ -21,6 +26,15 @@ export interface WebSocketEvent extends Omit<APIGatewayProxyWebsocketEventV2, 'r
   readonly headers?: Record<string, string>;
   readonly multiValueHeaders?: Record<string, string[]>;
 }
+
+/**
+ * A WebSocket API's REQUEST authorizer input: the REST shape without a path
+ * or method (the route is always `$connect`), with the `$connect` request context.
+ */
+export type WebSocketAuthorizerEvent = Pick<
+  APIGatewayRequestAuthorizerEvent,
+  'type' | 'methodArn' | 'headers' | 'multiValueHeaders' | 'queryStringParameters' | 'multiValueQueryStringParameters' | 'stageVariables'
+> & { readonly requestContext: WebSocketRequestContext };
 
 /** What the gateway knows about a connection when it builds an event. */
 export interface ConnectionFacts {
@@ -32,6 +46,8 @@ export interface ConnectionFacts {
   readonly domainName: string;
   readonly sourceIp: string;
   readonly userAgent?: string;
+  /** Set once the `$connect` authorizer allowed the connection; every later event carries it. */
+  readonly authorizer?: AuthorizerContextValues;
 }
 
 const ID_BYTES = 11;
@@ -80,6 +96,7 @@ function requestContext(
     domainName: facts.domainName,
     connectionId: facts.connectionId,
     apiId: facts.apiId,
+    ...(facts.authorizer !== undefined && { authorizer: facts.authorizer }),
   };
 }
 
@@ -99,20 +116,49 @@ export function headerMaps(rawHeaders: readonly string[]): {
   return { headers, multiValueHeaders };
 }
 
-export function connectEvent(facts: ConnectionFacts, rawHeaders: readonly string[], search: URLSearchParams): WebSocketEvent {
-  const now = Date.now();
+/** The query string, single- and multi-valued; both absent without one, as API Gateway sends it. */
+export function queryMaps(search: URLSearchParams): {
+  queryStringParameters?: Record<string, string>;
+  multiValueQueryStringParameters?: Record<string, string[]>;
+} {
   const query: Record<string, string> = {};
   const multiQuery: Record<string, string[]> = {};
   for (const [name, value] of search) {
     query[name] = value;
     (multiQuery[name] ??= []).push(value);
   }
-  const hasQuery = Object.keys(query).length > 0;
+  return Object.keys(query).length > 0 ? { queryStringParameters: query, multiValueQueryStringParameters: multiQuery } : {};
+}
+
+export function connectEvent(facts: ConnectionFacts, rawHeaders: readonly string[], search: URLSearchParams): WebSocketEvent {
+  const now = Date.now();
   return {
     ...headerMaps(rawHeaders),
-    ...(hasQuery && { queryStringParameters: query, multiValueQueryStringParameters: multiQuery }),
+    ...queryMaps(search),
     requestContext: requestContext(facts, { routeKey: '$connect', eventType: 'CONNECT' }, now),
     isBase64Encoded: false,
+  };
+}
+
+/**
+ * `arn:aws:execute-api:{region}:{account}:{api-id}/{stage}/$connect`: the
+ * resource the authorizer's policy must allow (a WebSocket method ARN has no HTTP verb).
+ */
+export function connectMethodArn(api: { readonly region: string; readonly accountId: string; readonly id: string; readonly stage: string }): string {
+  return `arn:aws:execute-api:${api.region}:${api.accountId}:${api.id}/${api.stage}/$connect`;
+}
+
+/** The `$connect` authorizer's input: the handshake's headers and query, the stage's variables (none here), the `$connect` context. */
+export function authorizerEvent(facts: ConnectionFacts, rawHeaders: readonly string[], search: URLSearchParams, methodArn: string): WebSocketAuthorizerEvent {
+  const query = queryMaps(search);
+  return {
+    type: 'REQUEST',
+    methodArn,
+    ...headerMaps(rawHeaders),
+    queryStringParameters: query.queryStringParameters ?? null,
+    multiValueQueryStringParameters: query.multiValueQueryStringParameters ?? null,
+    stageVariables: {},
+    requestContext: requestContext(facts, { routeKey: '$connect', eventType: 'CONNECT' }, Date.now()),
   };
 }
 

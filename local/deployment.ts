@@ -87,6 +87,25 @@ export interface DeployedSchedule {
   readonly functionName: string;
 }
 
+/**
+ * A route's Lambda REQUEST authorizer, as the manifest's
+ * `aws:apigatewayv2/authorizer:Authorizer` and the route's
+ * `authorizationType: CUSTOM` / `authorizerId` render it.
+ */
+export interface DeployedRouteAuthorizer {
+  readonly id: string;
+  readonly name: string;
+  readonly type: 'REQUEST';
+  /** The function API Gateway invokes (from `authorizerUri`). */
+  readonly functionName: string;
+  /**
+   * `route.request.header.X` / `route.request.querystring.X` expressions:
+   * when any is missing or empty API Gateway answers 401 without invoking
+   * the function. Empty: always invoked.
+   */
+  readonly identitySources: readonly string[];
+}
+
 export interface DeployedWebSocketApi {
   readonly id: string;
   readonly stage: string;
@@ -101,6 +120,8 @@ export interface DeployedWebSocketApi {
    * send the function's returned `body` to the client; elsewhere it drops it.
    */
   readonly twoWayRoutes: readonly string[];
+  /** Route key → its authorizer, for routes with `authorizationType: CUSTOM` (only `$connect` can have one). */
+  readonly routeAuthorizers: Readonly<Record<string, DeployedRouteAuthorizer>>;
 }
 
 /** A lifecycle expiration rule: objects under `prefix` are deleted `expirationDays` after they were written. */
@@ -171,6 +192,7 @@ const EMULATED_TYPES = new Set([
   'aws:apigatewayv2/integration:Integration',
   'aws:apigatewayv2/route:Route',
   'aws:apigatewayv2/routeResponse:RouteResponse',
+  'aws:apigatewayv2/authorizer:Authorizer',
   'aws:apigatewayv2/stage:Stage',
   'aws:cloudwatch/eventRule:EventRule',
   'aws:cloudwatch/eventTarget:EventTarget',
@@ -312,14 +334,35 @@ export function deploymentFromManifest(manifest: DeploymentManifest, rootDir: st
   const [stage] = ofType('aws:apigatewayv2/stage:Stage');
   if (!stage) throw new DeploymentManifestError('the manifest has no API stage');
   const integrations = ofType('aws:apigatewayv2/integration:Integration');
+  /** A Lambda invocation URI (`arn:aws:apigateway:…:lambda:path/2015-03-31/functions/<arn>/invocations`) → its function. */
+  const invokedFunction = (uri: string): DeployedFunction => functionByArn(/functions\/(.+)\/invocations$/.exec(uri)?.[1] ?? uri);
+  const authorizers = ofType('aws:apigatewayv2/authorizer:Authorizer');
   const routes: Record<string, string> = {};
+  const routeAuthorizers: Record<string, DeployedRouteAuthorizer> = {};
   for (const route of ofType('aws:apigatewayv2/route:Route')) {
+    const routeKey = text(route, 'routeKey');
     const integrationId = text(route, 'target').replace(/^integrations\//, '');
     const integration = integrations.find((candidate) => candidate.id === integrationId);
-    if (!integration) throw new DeploymentManifestError(`route ${text(route, 'routeKey')} targets unknown integration ${integrationId}`);
-    const uri = text(integration, 'integrationUri');
-    const functionArn = /functions\/(.+)\/invocations$/.exec(uri)?.[1] ?? uri;
-    routes[text(route, 'routeKey')] = functionByArn(functionArn).name;
+    if (!integration) throw new DeploymentManifestError(`route ${routeKey} targets unknown integration ${integrationId}`);
+    routes[routeKey] = invokedFunction(text(integration, 'integrationUri')).name;
+    const authorizationType = route.inputs.authorizationType ?? 'NONE';
+    if (authorizationType === 'NONE') continue;
+    if (authorizationType !== 'CUSTOM') throw new DeploymentManifestError(`route ${routeKey} uses ${String(authorizationType)} authorization, which is not emulated (only CUSTOM and NONE are)`);
+    // API Gateway refuses an authorizer on any other WebSocket route, so the runtime does too.
+    if (routeKey !== '$connect') throw new DeploymentManifestError(`route ${routeKey} has an authorizer: a WebSocket API allows one on $connect only`);
+    const authorizerId = text(route, 'authorizerId');
+    const authorizer = authorizers.find((candidate) => candidate.id === authorizerId);
+    if (!authorizer) throw new DeploymentManifestError(`route ${routeKey} uses unknown authorizer ${authorizerId}`);
+    if (authorizer.inputs.authorizerType !== 'REQUEST') {
+      throw new DeploymentManifestError(`authorizer ${authorizer.name} is ${String(authorizer.inputs.authorizerType)}: a WebSocket API's authorizers are REQUEST authorizers`);
+    }
+    routeAuthorizers[routeKey] = {
+      id: authorizerId,
+      name: typeof authorizer.inputs.name === 'string' ? authorizer.inputs.name : authorizer.name,
+      type: 'REQUEST',
+      functionName: invokedFunction(text(authorizer, 'authorizerUri')).name,
+      identitySources: providerShaped<string[]>(authorizer.inputs.identitySources, []),
+    };
   }
   const routeResponses = ofType('aws:apigatewayv2/routeResponse:RouteResponse');
   const twoWayRoutes = ofType('aws:apigatewayv2/route:Route')
@@ -335,6 +378,7 @@ export function deploymentFromManifest(manifest: DeploymentManifest, rootDir: st
     managementEndpoint: `${text(apiResource, 'apiEndpoint', 'outputs').replace(/^wss:/, 'https:')}/${stageName}`,
     routes,
     twoWayRoutes,
+    routeAuthorizers,
   };
 
   const streamMappings: DeployedStreamMapping[] = ofType('aws:lambda/eventSourceMapping:EventSourceMapping').map((r) => {

@@ -28,8 +28,13 @@ export interface DynamoDbGatewayOptions {
   readonly log: Logger;
 }
 
+/** Calls that reached DynamoDB Local, by function, then table, then operation (`GetItem`, …). */
+export type DynamoDbCallCounts = Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, number>>>>>>;
+
 export interface RunningDynamoDbGateway {
   readonly endpoint: string;
+  /** What each function asked DynamoDB for so far (authorized calls only): what it would be billed for. */
+  calls(): DynamoDbCallCounts;
   stop(): Promise<void>;
 }
 
@@ -37,6 +42,16 @@ const send = sendAwsResponse;
 
 export async function startDynamoDbGateway(options: DynamoDbGatewayOptions): Promise<RunningDynamoDbGateway> {
   const upstream = new URL(options.upstream);
+  const counts: Record<string, Record<string, Record<string, number>>> = {};
+  const count = (functionName: string, target: string, request: Record<string, unknown>): void => {
+    const operation = target.split('.').at(-1) ?? target;
+    const tables = typeof request.TableName === 'string' ? [request.TableName] : Object.keys((request.RequestItems as object | undefined) ?? {});
+    const byTable = (counts[functionName] ??= {});
+    for (const table of tables) {
+      const byOperation = (byTable[table] ??= {});
+      byOperation[operation] = (byOperation[operation] ?? 0) + 1;
+    }
+  };
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const body = await readBody(request, MAX_REQUEST_BYTES);
     const authentication = await options.iam.authenticate('dynamodb', {
@@ -48,8 +63,10 @@ export async function startDynamoDbGateway(options: DynamoDbGatewayOptions): Pro
     if (!authentication.ok) return send(response, authentication.response);
     const target = String(request.headers['x-amz-target'] ?? '');
     let authorizations;
+    let parsed: Record<string, unknown>;
     try {
-      authorizations = dynamoDbAuthorizations(target, JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>, options.region, options.accountId);
+      parsed = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
+      authorizations = dynamoDbAuthorizations(target, parsed, options.region, options.accountId);
     } catch (error) {
       const message = error instanceof UnsupportedDynamoDbOperationError ? error.message : `unreadable request: ${describeError(error)}`;
       options.log.error(`DynamoDB ${target} from ${authentication.principal.functionName}: ${message}`);
@@ -63,6 +80,7 @@ export async function startDynamoDbGateway(options: DynamoDbGatewayOptions): Pro
       const refusal = options.iam.authorize('dynamodb', authentication.principal, action, resource);
       if (refusal) return send(response, refusal);
     }
+    count(authentication.principal.functionName, target, parsed);
     await forward(request, body, response);
   };
 
@@ -115,5 +133,6 @@ export async function startDynamoDbGateway(options: DynamoDbGatewayOptions): Pro
       else response.destroy();
     });
   });
-  return listenEphemeral(server, options.host);
+  const listening = await listenEphemeral(server, options.host);
+  return { ...listening, calls: () => structuredClone(counts) };
 }

@@ -4,7 +4,8 @@
  * `GET /dev-token`, `GET /healthz`, `GET /metrics` (the functions' metrics
  * in Prometheus text; `GET /_local/metrics` as JSON), and the `/_local/*`
  * inspection routes (`/_local/gateway`: messages sent to clients, by way;
- * `/_local/functions`: containers, invocations and thread CPU per function).
+ * `/_local/functions`: containers, invocations and thread CPU per function;
+ * `/_local/dynamodb-calls`: the DynamoDB calls each function made, by table and operation).
  * None of them exists on AWS and no function relies on them.
  *
  * None sends CORS headers: the dashboard is served from this origin, and
@@ -19,6 +20,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { CUSTOM_SECRET_MESSAGE, DevTokenClaimsError, mintDevToken } from './dev-token';
 import type { DeadLetterFile } from './dead-letters';
+import type { DynamoDbCallCounts } from './dynamodb-gateway';
 import type { EmfMetrics } from './emf-metrics';
 import type { FunctionContainerStats } from './lambda-containers';
 import { readBody, sendJson } from './http-responses';
@@ -41,6 +43,8 @@ export interface LocalEndpointsContext {
   readonly unavailability?: () => string | undefined;
   /** Each function's containers, invocations and thread CPU (`/_local/functions`). */
   readonly functionStats?: () => Record<string, FunctionContainerStats>;
+  /** DynamoDB calls by function, table and operation (`/_local/dynamodb-calls`): what each function would be billed for. */
+  readonly dynamodbCalls?: () => DynamoDbCallCounts;
   /** SSM Parameter Store: `PUT /_local/parameters?name=` overwrites a value, as an operator would. */
   readonly parameters?: RunningParameterStore;
 }
@@ -122,6 +126,9 @@ export function handleLocalEndpoint(
     }
     case '/_local/functions':
       sendJson(response, 200, context.functionStats?.() ?? {});
+      return true;
+    case '/_local/dynamodb-calls':
+      sendJson(response, 200, context.dynamodbCalls?.() ?? {});
       return true;
     case '/_local/gateway':
       sendJson(response, 200, context.gateway.counters());

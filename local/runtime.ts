@@ -192,10 +192,12 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
       if (!target) throw new DeploymentNotRunnableError(`the deployment has no ${routeKey} route`);
       return target.name;
     };
+    const connectAuthorizer = deployment.api.routeAuthorizers.$connect;
     const gateway = new WebSocketGateway({
       functions,
       routes: { connect: routeFunction('$connect'), default: routeFunction('$default'), disconnect: routeFunction('$disconnect') },
-      api: { id: deployment.api.id, stage: deployment.api.stage },
+      api: { id: deployment.api.id, stage: deployment.api.stage, region: deployment.region, accountId: deployment.accountId },
+      ...(connectAuthorizer && { connectAuthorizer: { functionName: connectAuthorizer.functionName, identitySources: connectAuthorizer.identitySources } }),
       defaultRouteResponse: deployment.api.twoWayRoutes.includes('$default'),
       limits: {
         maxFrameBytes: WEBSOCKET_LIMITS.maxFrameBytes,
@@ -230,6 +232,7 @@ export async function bootLocalRuntime(options: LocalRuntimeOptions, log: Logger
         parameters,
         unavailability: () => dynamodb.unavailability(),
         functionStats: () => Object.fromEntries(deployment.functions.map((fn) => [fn.name, functions.stats(fn.name)!])),
+        dynamodbCalls: () => dynamodbFront.calls(),
       };
       if (handleLocalEndpoint(context, request, response, url)) return;
       sendJson(response, 404, { message: 'Not Found' });

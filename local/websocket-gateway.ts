@@ -1,6 +1,9 @@
 /**
  * API Gateway's WebSocket API, emulated: the upgrade request goes to the
- * `$connect` function (a non-2xx answer refuses the handshake with that
+ * `$connect` route's authorizer when the deployment has one (a refusal
+ * answers 401, 403 or 500 as API Gateway does, `api-gateway-authorizer.ts`;
+ * what it allows carries its context into every event of the connection),
+ * then to the `$connect` function (a non-2xx answer refuses the handshake with that
  * status), each frame goes to `$default` (binary frames base64 encoded), a
  * close goes to `$disconnect`. Where the deployment makes `$default` two-way
  * (a `$default` route response), the function's returned `body` is sent to
@@ -31,9 +34,12 @@ import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { MESSAGE_TOO_BIG_CLOSE_CODE, WEBSOCKET_LIMITS } from '../functions/core/aws-limits';
 import { frameSlices } from '../functions/core/protocol/frames';
+import { type AuthorizerDecision, judgeAuthorizerAnswer, refuseWithoutIdentitySources } from './api-gateway-authorizer';
 import {
+  authorizerEvent,
   type ConnectionFacts,
   connectEvent,
+  connectMethodArn,
   disconnectEvent,
   gatewayId,
   headerValue,
@@ -101,11 +107,21 @@ export interface WebSocketRoutes {
   readonly disconnect: string;
 }
 
+/** The `$connect` route's Lambda REQUEST authorizer. */
+export interface ConnectAuthorizer {
+  /** The function it invokes (physical name or ARN). */
+  readonly functionName: string;
+  /** Parameters that must be present and non-empty, else 401 without invoking it (`route.request.header.X`, …). */
+  readonly identitySources: readonly string[];
+}
+
 export interface WebSocketGatewayOptions {
   readonly functions: Pick<LambdaContainers, 'invoke'>;
   readonly routes: WebSocketRoutes;
-  /** The API these connections belong to (its id and stage appear in every event). */
-  readonly api: { readonly id: string; readonly stage: string };
+  /** The API these connections belong to (its id and stage appear in every event; all four in the authorizer's method ARN). */
+  readonly api: { readonly id: string; readonly stage: string; readonly region?: string; readonly accountId?: string };
+  /** Runs before `$connect` when the deployment's route has one. */
+  readonly connectAuthorizer?: ConnectAuthorizer;
   readonly limits: WebSocketLimits;
   /** `$default` has a route response: the body its function returns goes to the client. */
   readonly defaultRouteResponse?: boolean;
@@ -299,7 +315,7 @@ export class WebSocketGateway {
     let socketGone = false;
     socket.once('close', () => (socketGone = true));
     const url = new URL(request.url ?? '/', 'http://localhost');
-    const facts: ConnectionFacts = {
+    let facts: ConnectionFacts = {
       apiId: this.options.api.id,
       stage: this.options.api.stage,
       connectionId: gatewayId(),
@@ -308,6 +324,14 @@ export class WebSocketGateway {
       sourceIp: (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
       userAgent: headerValue(request.headers, 'user-agent'),
     };
+    if (this.options.connectAuthorizer) {
+      const decision = await this.authorize(this.options.connectAuthorizer, facts, request, url);
+      if (!decision.allowed) {
+        this.log.info(`connect ${facts.connectionId} refused ${decision.statusCode} by the authorizer: ${decision.reason}`);
+        return refuse(socket, decision.statusCode, decision.body);
+      }
+      facts = { ...facts, authorizer: decision.context };
+    }
     const outcome = await this.options.functions.invoke(this.options.routes.connect, connectEvent(facts, request.rawHeaders, url.searchParams));
     if (!outcome.ok) {
       this.log.info(`connect ${facts.connectionId} refused 500 (the $connect function failed)`);
@@ -348,6 +372,19 @@ export class WebSocketGateway {
       socket.off('close', leftDuringHandshake);
       this.accept(ws, facts, socket);
     });
+  }
+
+  /** API Gateway's Lambda REQUEST authorizer: identity sources first, then the function, then its answer judged. */
+  private async authorize(authorizer: ConnectAuthorizer, facts: ConnectionFacts, request: IncomingMessage, url: URL): Promise<AuthorizerDecision> {
+    const { api } = this.options;
+    const methodArn = connectMethodArn({ region: api.region ?? 'us-east-1', accountId: api.accountId ?? '000000000000', id: api.id, stage: api.stage });
+    const event = authorizerEvent(facts, request.rawHeaders, url.searchParams, methodArn);
+    const withoutSources = refuseWithoutIdentitySources(authorizer.identitySources, {
+      headers: event.headers as Record<string, string>,
+      ...(event.queryStringParameters && { queryStringParameters: event.queryStringParameters as Record<string, string> }),
+    });
+    if (withoutSources) return withoutSources;
+    return judgeAuthorizerAnswer(await this.options.functions.invoke(authorizer.functionName, event), methodArn);
   }
 
   private accept(socket: WebSocket, facts: ConnectionFacts, raw: Duplex): void {

@@ -17,7 +17,7 @@ import { TokenVerifier } from '../../functions/core/auth/verify-token';
 import { systemClock } from '../../functions/core/clock';
 import { HandlerRegistry } from '../../functions/core/handlers/handler-registry';
 import { claimAndDispatch } from '../../functions/core/lifecycle/claim-and-dispatch';
-import { closeConnection, openConnection } from '../../functions/core/lifecycle/connection-lifecycle';
+import { authorizeConnection, closeConnection, openConnection } from '../../functions/core/lifecycle/connection-lifecycle';
 import type { StreamerDeps } from '../../functions/core/lifecycle/deps';
 import { InMemoryRateLimiter, SharedRateLimiter } from '../../functions/core/lifecycle/rate-limiter';
 import { routeMessage } from '../../functions/core/lifecycle/route-message';
@@ -153,8 +153,12 @@ export async function startCostHarness(): Promise<CostHarness> {
       dispatcher.reset();
     };
     const open = async (connectionId: string): Promise<number> => {
-      const opened = await timed(() => openConnection(deps, { connectionId, queryStringParameters: { token } }));
-      if (!opened.value.accepted) throw new Error(`cost harness: connect refused (${opened.value.reason})`);
+      // The authorizer verifies the token, then connect stores the record: together what a handshake costs.
+      const opened = await timed(async () => {
+        const authorized = await authorizeConnection(deps, { queryStringParameters: { token } });
+        if (!authorized.allowed) throw new Error(`cost harness: connect refused (${authorized.reason})`);
+        await openConnection(deps, { connectionId, identity: authorized.identity });
+      });
       return opened.ms;
     };
 

@@ -1,27 +1,21 @@
-/** `$connect`: verify the token, store the connection; a refused token answers 401 and the handshake fails. */
-import { ssmTokenKeys } from '../core/auth/ssm-token-keys';
+/**
+ * `$connect`: store the connection with the identity the route's authorizer
+ * verified (`requestContext.authorizer`). The token was checked before this
+ * runs: a refused one never reaches here (API Gateway answered 401).
+ */
+import { identityFromAuthorizerContext } from '../core/auth/authorizer-context';
+import { ConfigurationError } from '../core/configuration-error';
 import { openConnection } from '../core/lifecycle/connection-lifecycle';
-import { describe } from '../core/lifecycle/describe-error';
 import { logger, streamerDeps, withObservability } from '../streamer-runtime';
 import { websocketLogKeys, type WebSocketEvent, type WebSocketResult } from '../websocket-event';
 
 export const handler = withObservability(async (event: WebSocketEvent): Promise<WebSocketResult> => {
   const connectionId = event.requestContext.connectionId;
-  try {
-    const outcome = await openConnection(streamerDeps('connect', { tokenKeys: ssmTokenKeys }), {
-      connectionId,
-      queryStringParameters: event.queryStringParameters,
-      headers: event.headers,
-      sourceIp: event.requestContext.identity?.sourceIp,
-    });
-    if (outcome.accepted) {
-      logger.info('Connected', { connectionId, userId: outcome.userId, tenantId: outcome.tenantId });
-      return { statusCode: 200 };
-    }
-    logger.info('Handshake refused', { connectionId, statusCode: outcome.statusCode, reason: outcome.reason });
-    return { statusCode: outcome.statusCode, body: outcome.reason };
-  } catch (error) {
-    logger.error('Connect failed', { connectionId, error: describe(error) });
-    return { statusCode: 500, body: 'Internal error' };
-  }
+  const identity = identityFromAuthorizerContext(event.requestContext.authorizer);
+  // Only a route without the authorizer gets here without one: a deployment fault, which fails
+  // the invocation (API Gateway answers 500, the error alarm counts it); no record is written.
+  if (!identity) throw new ConfigurationError('the $connect event carries no authorizer identity: the route must use the token authorizer');
+  await openConnection(streamerDeps('connect'), { connectionId, identity, sourceIp: event.requestContext.identity?.sourceIp });
+  logger.info('Connected', { connectionId, userId: identity.userId, tenantId: identity.tenantId });
+  return { statusCode: 200 };
 }, websocketLogKeys);

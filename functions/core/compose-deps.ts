@@ -56,7 +56,7 @@ export interface ComposeOptions {
    */
   readonly objectStore?: (bucket: string, urlTtlSeconds: number, instrumentClient: InstrumentClient) => ObjectStore;
   /**
-   * Builds the reader of the stored HS256 key set. Only connect passes one
+   * Builds the reader of the stored HS256 key set. Only the authorizer passes one
    * (`ssmTokenKeys`), so the other bundles leave the SSM client out.
    */
   readonly tokenKeys?: (parameterName: string, refreshSeconds: number, instrumentClient: InstrumentClient) => StoredTokenKeys;

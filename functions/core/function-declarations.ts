@@ -8,8 +8,8 @@
  *
  * - `infra/functions.ts` renders the function's environment and its IAM
  *   role from it, and nothing else;
- * - `composeDeps` builds only what the function declares (the router never
- *   constructs a token verifier), and reading a variable that is not declared
+ * - `composeDeps` builds only what the function declares (only the
+ *   authorizer constructs a token verifier), and reading a variable that is not declared
  *   fails loudly (`UndeclaredCapabilityError`);
  * - the local runtime runs the rendered deployment, with each function's
  *   role checked on every AWS call, so a capability used but not declared
@@ -189,9 +189,18 @@ const table = (name: TableName, purpose: string, actions: readonly TableAction[]
 });
 
 export const FUNCTION_DECLARATIONS = {
+  authorizer: {
+    summary: "Verifies the client token: the $connect route's Lambda REQUEST authorizer",
+    // The only function that holds the token key: API Gateway hands the identity it returns to every later route.
+    capabilities: [{ kind: 'tokenKey' }],
+    settings: [],
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    tunable: { memory: true, timeout: false },
+  },
   connect: {
-    summary: 'Verifies the client token and stores the connection ($connect)',
-    capabilities: [{ kind: 'tokenKey' }, table('connections', 'WriteConnection', ['PutItem'])],
+    summary: "Stores the connection with the identity the authorizer returned ($connect)",
+    capabilities: [table('connections', 'WriteConnection', ['PutItem'])],
     settings: ['connectionTtlHours'],
     memoryMb: 256,
     timeoutSeconds: 10,
@@ -211,6 +220,8 @@ export const FUNCTION_DECLARATIONS = {
   router: {
     summary: 'Routes every client frame: built-in actions, sync handlers, queued requests ($default)',
     capabilities: [
+      // GetItem: the identity of a connection opened before the authorizer existed (its events carry no
+      // authorizer context); DeleteItem and the indexes: pruning gone connections, broadcasts.
       table('connections', 'Connections', ['GetItem', 'DeleteItem'], { by_user: ['Query'], by_tenant: ['Query'] }),
       table('requests', 'Requests', ['PutItem', 'GetItem', 'UpdateItem']),
       table('subscriptions', 'Subscriptions', ['PutItem', 'DeleteItem', 'UpdateItem', 'BatchWriteItem'], { by_connection: ['Query'] }),

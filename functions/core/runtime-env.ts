@@ -31,9 +31,9 @@ export const DEFAULTS = {
   rateLimitPerConnection: { ratePerSecond: 50, burst: 100 },
   rateLimitPerUser: { ratePerSecond: 100, burst: 200 },
   rateLimitPerTenant: { ratePerSecond: 1000, burst: 2000 },
-  /** Longest token lifetime (`exp - iat`) the connect function accepts: 24 h. */
+  /** Longest token lifetime (`exp - iat`) the authorizer accepts: 24 h. */
   maxTokenLifetimeSeconds: 86_400,
-  /** The stored token key is re-read at most this often: a rotation reaches every connect container within it. */
+  /** The stored token key is re-read at most this often: a rotation reaches every authorizer container within it. */
   tokenKeyRefreshSeconds: 300,
 } as const;
 

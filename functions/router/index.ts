@@ -7,6 +7,7 @@
  * invocation fails so that the function's error alarm counts it.
  */
 import type { Context } from 'aws-lambda';
+import { identityFromAuthorizerContext } from '../core/auth/authorizer-context';
 import { lambdaWorkDispatcher } from '../core/dispatcher';
 import { ENV } from '../core/env-names';
 import { describe } from '../core/lifecycle/describe-error';
@@ -29,7 +30,12 @@ const directDispatcher: NonNullable<Parameters<typeof streamerDeps>[1]>['dispatc
   lambdaWorkDispatcher(workerFunction, instrumentClient, { maxAttempts: 1, requestTimeoutMs: DIRECT_DISPATCH_TIMEOUT_MS });
 
 export const handler = withObservability(async (event: WebSocketEvent, context: Context): Promise<WebSocketResult> => {
-  const frame = { connectionId: event.requestContext.connectionId, body: event.body, isBase64Encoded: event.isBase64Encoded };
+  const frame = {
+    connectionId: event.requestContext.connectionId,
+    body: event.body,
+    isBase64Encoded: event.isBase64Encoded,
+    identity: identityFromAuthorizerContext(event.requestContext.authorizer),
+  };
   let deps: StreamerDeps;
   try {
     deps = streamerDeps('router', { registry, objectStore: s3ObjectStore, dispatcher: directDispatcher });

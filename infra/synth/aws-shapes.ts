@@ -218,6 +218,8 @@ const SHAPES: Readonly<Record<string, Shape>> = {
     render: ({ identity }) => ({ id: apiChildId(identity.urn), outputs: { integrationResponseSelectionExpression: '' } }),
   },
   'aws:apigatewayv2/routeResponse:RouteResponse': { render: ({ identity }) => ({ id: apiChildId(identity.urn), outputs: {} }) },
+  // Its id is what the route's authorizerId and the invoke permission's source ARN (…/authorizers/<id>) name.
+  'aws:apigatewayv2/authorizer:Authorizer': { render: ({ identity }) => ({ id: apiChildId(identity.urn), outputs: {} }) },
   'aws:apigatewayv2/integrationResponse:IntegrationResponse': {
     render: ({ identity }) => ({ id: apiChildId(identity.urn), outputs: {} }),
   },

@@ -52,10 +52,10 @@ describe('a tuned stack', () => {
     });
   });
 
-  it('hands the maximum token lifetime to the connect function only', () => {
-    expect(envOf(run, 'connect')[ENV.jwtMaxLifetimeSeconds]).toBe('3600');
-    expect(readAuthSettings(envOf(run, 'connect')).maxLifetimeSeconds).toBe(3600);
-    for (const fn of ['disconnect', 'router', 'processor']) expect(envOf(run, fn)[ENV.jwtMaxLifetimeSeconds]).toBeUndefined();
+  it('hands the maximum token lifetime to the authorizer only', () => {
+    expect(envOf(run, 'authorizer')[ENV.jwtMaxLifetimeSeconds]).toBe('3600');
+    expect(readAuthSettings(envOf(run, 'authorizer')).maxLifetimeSeconds).toBe(3600);
+    for (const fn of ['connect', 'disconnect', 'router', 'processor']) expect(envOf(run, fn)[ENV.jwtMaxLifetimeSeconds]).toBeUndefined();
   });
 
   it('gives the router the memory the stack asks for, and leaves the others alone', () => {
@@ -133,15 +133,16 @@ describe('a stack verifying tokens with a JWKS URL', () => {
     );
   });
 
-  it('hands the JWKS settings to the connect function, and no secret', () => {
-    expect(unwrapSecret(run.named(FUNCTION, 'streamer-connect').inputs.environment).secret).toBe(false);
-    expect(envOf(run, 'connect')).toMatchObject({
+  it('hands the JWKS settings to the authorizer, and no secret', () => {
+    expect(unwrapSecret(run.named(FUNCTION, 'streamer-authorizer').inputs.environment).secret).toBe(false);
+    expect(envOf(run, 'authorizer')).toMatchObject({
       [ENV.jwksUrl]: 'https://issuer.example/.well-known/jwks.json',
       [ENV.jwtIssuer]: 'https://issuer.example/',
       [ENV.jwtAudience]: 'streamer',
       [ENV.jwtAlgorithms]: 'RS256',
     });
-    expect(envOf(run, 'connect')[ENV.jwtSecretParameter]).toBeUndefined();
+    expect(envOf(run, 'authorizer')[ENV.jwtSecretParameter]).toBeUndefined();
+    expect(envOf(run, 'connect')[ENV.jwksUrl]).toBeUndefined();
     expect(run.ofType('aws:ssm/parameter:Parameter')).toEqual([]);
   });
 

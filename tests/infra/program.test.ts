@@ -18,6 +18,7 @@ const T = {
   api: 'aws:apigatewayv2/api:Api',
   route: 'aws:apigatewayv2/route:Route',
   routeResponse: 'aws:apigatewayv2/routeResponse:RouteResponse',
+  authorizer: 'aws:apigatewayv2/authorizer:Authorizer',
   integration: 'aws:apigatewayv2/integration:Integration',
   stage: 'aws:apigatewayv2/stage:Stage',
   fn: 'aws:lambda/function:Function',
@@ -150,7 +151,36 @@ describe('WebSocket API', () => {
     const integration = run.ofType(T.integration).find((i) => `${i.name}-id` === integrationId)!;
     expect(integration.inputs).toMatchObject({ integrationType: 'AWS_PROXY', integrationMethod: 'POST' });
     expect(integration.inputs.integrationUri).toContain(functionArn(fn));
-    expect(route.inputs.authorizationType).toBe('NONE');
+  });
+
+  it('puts $connect behind the token authorizer, a Lambda REQUEST authorizer of the authorizer function, and no other route', () => {
+    const authorizers = run.ofType(T.authorizer);
+    expect(authorizers).toHaveLength(1);
+    const [authorizer] = authorizers;
+    expect(authorizer!.inputs).toMatchObject({ apiId: API_ID, authorizerType: 'REQUEST' });
+    expect(authorizer!.inputs.authorizerUri).toBe(
+      `arn:aws:apigateway:${REGION}:lambda:path/2015-03-31/functions/${functionArn('authorizer')}/invocations`,
+    );
+    // The token has three places (query token, query Authorization, the header): a named source would refuse the others.
+    expect(authorizer!.inputs.identitySources).toBeUndefined();
+    // WebSocket APIs cache no authorizer results.
+    expect(authorizer!.inputs.authorizerResultTtlInSeconds).toBeUndefined();
+    const byKey = (key: string) => run.ofType(T.route).find((r) => r.inputs.routeKey === key)!;
+    expect(byKey('$connect').inputs).toMatchObject({ authorizationType: 'CUSTOM', authorizerId: `${authorizer!.name}-id` });
+    expect(byKey('$default').inputs).toMatchObject({ authorizationType: 'NONE' });
+    expect(byKey('$default').inputs.authorizerId).toBeUndefined();
+    expect(byKey('$disconnect').inputs).toMatchObject({ authorizationType: 'NONE' });
+  });
+
+  it('lets API Gateway invoke the authorizer function only as that authorizer', () => {
+    const [authorizer] = run.ofType(T.authorizer);
+    const permissions = run.ofType(T.permission).filter((p) => p.inputs.function === functionName('authorizer'));
+    expect(permissions).toHaveLength(1);
+    expect(permissions[0]!.inputs).toMatchObject({
+      action: 'lambda:InvokeFunction',
+      principal: 'apigateway.amazonaws.com',
+      sourceArn: `${EXECUTION_ARN}/authorizers/${authorizer!.name}-id`,
+    });
   });
 
   it('makes $default two-way, so the router\'s returned body reaches the client, and only $default', () => {
@@ -198,6 +228,7 @@ describe('WebSocket API', () => {
 
 describe('functions', () => {
   const expected: Record<Fn, { memorySize: number; timeout: number }> = {
+    authorizer: { memorySize: 256, timeout: 10 },
     connect: { memorySize: 256, timeout: 10 },
     disconnect: { memorySize: 256, timeout: 10 },
     router: { memorySize: 256, timeout: 29 },
@@ -268,27 +299,27 @@ describe('functions', () => {
     for (const fn of ['connect', 'disconnect', 'processor'] as const) expect(envOf(fn)[ENV.directDispatch]).toBeUndefined();
   });
 
-  it('tells the connect function only where its token key is, and no function the key itself', () => {
-    const connectEnvironment = unwrapSecret(run.named(T.fn, 'streamer-connect').inputs.environment);
-    expect(connectEnvironment.secret).toBe(false);
-    expect(envOf('connect')[ENV.jwtSecretParameter]).toBe('/streamer-dev/token-key');
+  it('tells the authorizer only where its token key is, and no function the key itself', () => {
+    const authorizerEnvironment = unwrapSecret(run.named(T.fn, 'streamer-authorizer').inputs.environment);
+    expect(authorizerEnvironment.secret).toBe(false);
+    expect(envOf('authorizer')[ENV.jwtSecretParameter]).toBe('/streamer-dev/token-key');
     for (const fn of FUNCTIONS) expect(JSON.stringify(envOf(fn))).not.toContain('test-secret-that-is-long-enough-for-hs256!');
-    for (const fn of ['disconnect', 'router', 'processor'] as const) {
+    for (const fn of ['connect', 'disconnect', 'router', 'processor'] as const) {
       expect(Object.keys(envOf(fn)).filter((name) => name.startsWith('STREAMER_JWT') || name === ENV.jwksUrl)).toEqual([]);
     }
   });
 
-  it('gives the connect function the maximum token lifetime (24 h by default), and no other function', () => {
-    expect(envOf('connect')[ENV.jwtMaxLifetimeSeconds]).toBe('86400');
-    expect(readAuthSettings(envOf('connect')).maxLifetimeSeconds).toBe(86_400);
-    for (const fn of ['disconnect', 'router', 'processor'] as const) expect(envOf(fn)[ENV.jwtMaxLifetimeSeconds]).toBeUndefined();
+  it('gives the authorizer the maximum token lifetime (24 h by default), and no other function', () => {
+    expect(envOf('authorizer')[ENV.jwtMaxLifetimeSeconds]).toBe('86400');
+    expect(readAuthSettings(envOf('authorizer')).maxLifetimeSeconds).toBe(86_400);
+    for (const fn of ['connect', 'disconnect', 'router', 'processor'] as const) expect(envOf(fn)[ENV.jwtMaxLifetimeSeconds]).toBeUndefined();
   });
 });
 
 describe('IAM', () => {
   it('gives each function its own role, assumable by Lambda only', () => {
     const roles = FUNCTIONS.map((fn) => run.named(T.fn, `streamer-${fn}`).inputs.role);
-    expect(new Set(roles).size).toBe(4);
+    expect(new Set(roles).size).toBe(FUNCTIONS.length);
     for (const fn of FUNCTIONS) {
       const trust = JSON.parse(run.named(T.role, `streamer-${fn}`).inputs.assumeRolePolicy);
       expect(trust.Statement).toEqual([{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }]);
@@ -324,8 +355,12 @@ describe('IAM', () => {
   const post = `execute-api:ManageConnections ${EXECUTION_ARN}/live/POST/@connections/*`;
   const bucketObjects = (prefix: string) => `arn:aws:s3:::streamer-results-4f3e2d1/${prefix}/*`;
 
-  it('lets connect only read its token key and write a connection', () => {
-    expect(grantsOf('connect')).toEqual([`dynamodb:PutItem ${connections}`, `ssm:GetParameter arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/streamer-dev/token-key`].sort());
+  it('lets the authorizer only read its token key', () => {
+    expect(grantsOf('authorizer')).toEqual([`ssm:GetParameter arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/streamer-dev/token-key`]);
+  });
+
+  it('lets connect only write a connection: the token key is the authorizer\'s', () => {
+    expect(grantsOf('connect')).toEqual([`dynamodb:PutItem ${connections}`]);
   });
 
   it('lets disconnect remove a connection and its subscriptions', () => {

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as yaml from 'js-yaml';
 import { DEV_JWT_SECRET } from '../../local/dev-token';
+import { FUNCTION_NAMES } from '../../functions/core/function-declarations';
 import { SHAPED_TYPES } from '../../infra/synth/aws-shapes';
 import { ALL_TABLES } from '../../functions/core/cloud-shapes';
 import { diffManifests, diffToJson, formatDiff, isEmptyDiff } from '../../infra/synth/diff';
@@ -79,7 +80,7 @@ describe('a rendering', () => {
     const urns = manifest.resources.map((r) => r.urn);
     expect([...urns].sort()).toEqual(urns);
     expect(new Set(urns).size).toBe(urns.length);
-    expect(ofType(manifest, 'aws:lambda/function:Function')).toHaveLength(4);
+    expect(ofType(manifest, 'aws:lambda/function:Function')).toHaveLength(FUNCTION_NAMES.length);
     expect(ofType(manifest, 'aws:dynamodb/table:Table').map((table) => table.name).sort()).toEqual(ALL_TABLES.map((shape) => `streamer-${shape.logicalName}`).sort());
   });
 
@@ -122,7 +123,7 @@ describe('AWS shapes', () => {
   it('gives functions their ARN, qualified ARN and API Gateway invoke ARN', () => {
     for (const fn of outputsOf('aws:lambda/function:Function')) {
       const arn = `arn:aws:lambda:eu-west-1:123456789012:function:${String(fn.name)}`;
-      expect(fn.name).toMatch(/^streamer-dev-(connect|disconnect|router|processor)$/);
+      expect(fn.name).toMatch(/^streamer-dev-(authorizer|connect|disconnect|router|processor)$/);
       expect(fn).toMatchObject({ arn, qualifiedArn: `${arn}:$LATEST`, invokeArn: `arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/${arn}/invocations` });
     }
   });
@@ -184,11 +185,11 @@ describe('secrets', () => {
     expect(text).not.toContain(DEV_JWT_SECRET);
     const manifest = manifestAt(out('local-1'));
     expect(manifest.config['streamer:jwtSecret']).toEqual({ $secret: 'streamer:jwtSecret' });
-    // The key lives in the SSM parameter, marked; the connect function's environment names only the parameter.
+    // The key lives in the SSM parameter, marked; the authorizer's environment names only the parameter.
     const [parameter] = ofType(manifest, 'aws:ssm/parameter:Parameter');
     expect(parameter.inputs.value).toEqual({ $secret: 'streamer:jwtSecret' });
-    const connect = ofType(manifest, 'aws:lambda/function:Function').find((f) => f.name === 'streamer-connect')!;
-    const variables = (connect.inputs.environment as { variables: Record<string, unknown> }).variables;
+    const authorizer = ofType(manifest, 'aws:lambda/function:Function').find((f) => f.name === 'streamer-authorizer')!;
+    const variables = (authorizer.inputs.environment as { variables: Record<string, unknown> }).variables;
     expect(variables.STREAMER_JWT_SECRET).toBeUndefined();
     expect(variables.STREAMER_JWT_SECRET_PARAMETER).toBe('/streamer-local/token-key');
     expect(variables.POWERTOOLS_LOG_LEVEL).toBe('INFO');

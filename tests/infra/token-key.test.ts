@@ -1,6 +1,6 @@
 /**
- * The HS256 key lives in an SSM SecureString parameter that only connect may
- * read: created from the Pulumi secret (with the previous key during a
+ * The HS256 key lives in an SSM SecureString parameter that only the authorizer
+ * may read: created from the Pulumi secret (with the previous key during a
  * rotation) or referenced by name/ARN, never in any function's environment.
  */
 import { parseTokenKeySet } from '../../functions/core/auth/token-key-set';
@@ -9,7 +9,7 @@ import { ACCOUNT, REGION, runWithDefaults, TEST_JWT_SECRET, unwrapSecret, type P
 
 const FUNCTION = 'aws:lambda/function:Function';
 const PARAMETER = 'aws:ssm/parameter:Parameter';
-const FUNCTIONS = ['connect', 'disconnect', 'router', 'processor'] as const;
+const FUNCTIONS = ['authorizer', 'connect', 'disconnect', 'router', 'processor'] as const;
 const NEW_SECRET = 'the-new-secret-that-is-long-enough-for-hs256';
 
 const envOf = (run: ProgramRun, fn: string): Record<string, string> =>
@@ -38,15 +38,15 @@ describe('a stack with jwtSecret', () => {
     expect(unwrapSecret(parameter.inputs.value)).toEqual({ secret: true, value: TEST_JWT_SECRET });
   });
 
-  it('lets connect, and only connect, read that parameter', () => {
-    expect(secretStoreGrants(run, 'connect')).toEqual([
+  it('lets the authorizer, and only the authorizer, read that parameter', () => {
+    expect(secretStoreGrants(run, 'authorizer')).toEqual([
       { Sid: 'ReadTokenKey', Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: [`arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/streamer-dev/token-key`] },
     ]);
-    for (const fn of ['disconnect', 'router', 'processor']) expect(secretStoreGrants(run, fn)).toEqual([]);
+    for (const fn of ['connect', 'disconnect', 'router', 'processor']) expect(secretStoreGrants(run, fn)).toEqual([]);
   });
 
-  it('hands connect the parameter’s name and refresh interval, and no function the key', () => {
-    expect(envOf(run, 'connect')).toMatchObject({ [ENV.jwtSecretParameter]: '/streamer-dev/token-key', [ENV.tokenKeyRefreshSeconds]: '300' });
+  it('hands the authorizer the parameter’s name and refresh interval, and no function the key', () => {
+    expect(envOf(run, 'authorizer')).toMatchObject({ [ENV.jwtSecretParameter]: '/streamer-dev/token-key', [ENV.tokenKeyRefreshSeconds]: '300' });
     for (const fn of FUNCTIONS) {
       expect(unwrapSecret(run.named(FUNCTION, `streamer-${fn}`).inputs.environment).secret).toBe(false);
       expect(JSON.stringify(envOf(run, fn))).not.toContain(TEST_JWT_SECRET);
@@ -55,7 +55,7 @@ describe('a stack with jwtSecret', () => {
 });
 
 describe('a stack rotating its key', () => {
-  it('stores the new and the previous key with the end of the overlap, as the connect function reads them', async () => {
+  it('stores the new and the previous key with the end of the overlap, as the authorizer reads them', async () => {
     const run = await runWithDefaults(
       { jwtSecret: NEW_SECRET, jwtPreviousSecret: TEST_JWT_SECRET, jwtPreviousSecretAcceptedUntil: '2026-12-03T12:00:00Z', tokenKeyRefreshSeconds: '60' },
       { secretKeys: ['jwtSecret', 'jwtPreviousSecret'] },
@@ -64,7 +64,7 @@ describe('a stack rotating its key', () => {
     expect(JSON.parse(String(value))).toEqual({ current: NEW_SECRET, previous: TEST_JWT_SECRET, previousAcceptedUntil: '2026-12-03T12:00:00.000Z' });
     const keys = parseTokenKeySet(String(value), 'the parameter');
     expect(keys.previous?.acceptedUntilMs).toBe(Date.parse('2026-12-03T12:00:00Z'));
-    expect(envOf(run, 'connect')[ENV.tokenKeyRefreshSeconds]).toBe('60');
+    expect(envOf(run, 'authorizer')[ENV.tokenKeyRefreshSeconds]).toBe('60');
   });
 
   it('refuses a previous key without the end of its overlap window', async () => {
@@ -75,14 +75,15 @@ describe('a stack rotating its key', () => {
 });
 
 describe('a stack referring to a parameter kept elsewhere', () => {
-  it('creates none, and grants connect GetParameter on it and Decrypt on its customer key', async () => {
+  it('creates none, and grants the authorizer GetParameter on it and Decrypt on its customer key', async () => {
     const kms = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
     const run = await runWithDefaults({ jwtSecret: '', jwtSecretParameter: '/shared/streamer-token-key', tokenKeyKmsKeyArn: kms }, { secretKeys: [] });
     expect(run.ofType(PARAMETER)).toEqual([]);
-    expect(secretStoreGrants(run, 'connect')).toEqual([
+    expect(secretStoreGrants(run, 'authorizer')).toEqual([
       { Sid: 'ReadTokenKey', Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: [`arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/shared/streamer-token-key`] },
       { Sid: 'DecryptTokenKey', Effect: 'Allow', Action: ['kms:Decrypt'], Resource: [kms] },
     ]);
-    expect(envOf(run, 'connect')[ENV.jwtSecretParameter]).toBe('/shared/streamer-token-key');
+    expect(envOf(run, 'authorizer')[ENV.jwtSecretParameter]).toBe('/shared/streamer-token-key');
+    for (const fn of ['connect', 'disconnect', 'router', 'processor']) expect(secretStoreGrants(run, fn)).toEqual([]);
   });
 });

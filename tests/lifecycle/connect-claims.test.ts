@@ -1,13 +1,14 @@
 /**
- * `$connect` refuses an identity the connections table could not hold with
- * 401, before its only store call, whichever verifier produced it.
+ * The `$connect` authorizer refuses an identity the connections table could
+ * not hold with 401 (so `connect` never runs), whichever verifier produced
+ * it; `connect` stores the identity it is handed under escaped keys.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import jwt from 'jsonwebtoken';
 import { ulid } from 'ulid';
 import { TokenVerifier } from '../../functions/core/auth/verify-token';
 import type { Identity } from '../../functions/core/identity';
-import { openConnection } from '../../functions/core/lifecycle/connection-lifecycle';
+import { authorizeConnection, openConnection } from '../../functions/core/lifecycle/connection-lifecycle';
 import { startHarness, stopDynamoDb, type Harness } from './core-harness';
 
 jest.setTimeout(30_000);
@@ -39,31 +40,42 @@ class VouchingVerifier extends TokenVerifier {
   }
 }
 
-describe('opening a connection', () => {
-  it('answers 401 with a reason to a signed token with a 10 KB sub, and stores nothing', async () => {
-    const connectionId = ulid();
+describe('authorizing a handshake', () => {
+  it('answers 401 with a reason to a signed token with a 10 KB sub', async () => {
     const deps = { ...h.deps, verifier: new TokenVerifier({ kind: 'secret', secret: SECRET }) };
     const token = jwt.sign({ sub: 'x'.repeat(10_240), tenant_id: 'acme' }, SECRET, { expiresIn: 60 });
-    const outcome = await openConnection(deps, { connectionId, queryStringParameters: { token } });
-    expect(outcome).toEqual({ accepted: false, statusCode: 401, reason: expect.stringMatching(/"sub" is longer than 256/) });
-    expect(await stored(connectionId)).toBeUndefined();
+    const outcome = await authorizeConnection(deps, { queryStringParameters: { token } });
+    expect(outcome).toEqual({ allowed: false, statusCode: 401, reason: expect.stringMatching(/"sub" is longer than 256/) });
   });
 
   it.each([
     ['a 10 KB user id', { userId: 'x'.repeat(10_240), tenantId: 'acme', permissions: [] }],
     ['a blank tenant id', { userId: 'alice', tenantId: ' ', permissions: [] }],
     ['a permission with a control character', { userId: 'alice', tenantId: 'acme', permissions: ['read\u0000'] }],
-  ])('answers 401 to %s even when the verifier let it through, and stores nothing', async (_case, identity) => {
-    const connectionId = ulid();
-    const outcome = await openConnection({ ...h.deps, verifier: new VouchingVerifier(identity) }, { connectionId });
-    expect(outcome).toMatchObject({ accepted: false, statusCode: 401 });
-    expect(await stored(connectionId)).toBeUndefined();
+  ])('answers 401 to %s even when the verifier let it through', async (_case, identity) => {
+    const outcome = await authorizeConnection({ ...h.deps, verifier: new VouchingVerifier(identity) }, {});
+    expect(outcome).toMatchObject({ allowed: false, statusCode: 401 });
   });
 
+  it('hands back the identity of a valid token, wherever the handshake carried it', async () => {
+    const deps = { ...h.deps, verifier: new TokenVerifier({ kind: 'secret', secret: SECRET }) };
+    const token = jwt.sign({ sub: 'alice', tenant_id: 'acme', permissions: ['reports:read'] }, SECRET, { expiresIn: 60 });
+    const identity = { userId: 'alice', tenantId: 'acme', permissions: ['reports:read'] };
+    for (const credentials of [
+      { queryStringParameters: { token } },
+      { queryStringParameters: { Authorization: `Bearer ${token}` } },
+      { headers: { authorization: `Bearer ${token}` } },
+    ]) {
+      expect(await authorizeConnection(deps, credentials)).toEqual({ allowed: true, identity });
+    }
+  });
+});
+
+describe('opening a connection', () => {
   it('stores a connection whose ids hold "#", "%" and ":" under their escaped by_user key', async () => {
     const connectionId = ulid();
     const identity = { userId: 'a#b', tenantId: 't%:', permissions: [] };
-    expect(await openConnection({ ...h.deps, verifier: new VouchingVerifier(identity) }, { connectionId })).toMatchObject({ accepted: true });
+    await openConnection(h.deps, { connectionId, identity });
     expect(await stored(connectionId)).toMatchObject({ user_id: 'a#b', tenant_id: 't%:', tenant_user: 't%25:#a%23b' });
   });
 });

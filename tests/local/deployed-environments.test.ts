@@ -72,17 +72,17 @@ describe.each(FUNCTION_NAMES)('the %s container', (name) => {
 });
 
 describe('token keys', () => {
-  it.each(['disconnect', 'router', 'processor'])('never reach the %s function', (name) => {
+  it.each(['connect', 'disconnect', 'router', 'processor'])('never reach the %s function', (name) => {
     const { env } = environmentOf(name);
     expect(Object.keys(env).filter((key) => TOKEN_KEY_ENV.includes(key))).toEqual([]);
   });
 
-  it('are in no function\'s environment in the manifest: connect is told only which parameter holds its key', () => {
+  it('are in no function\'s environment in the manifest: the authorizer is told only which parameter holds its key', () => {
     for (const fn of deployment.functions) {
       expect(Object.values(fn.environment).filter(isSecretMarker)).toEqual([]);
       expect(fn.environment.STREAMER_JWT_SECRET).toBeUndefined();
     }
-    const { fn, env } = environmentOf('connect');
+    const { fn, env } = environmentOf('authorizer');
     expect(fn.environment.STREAMER_JWT_SECRET_PARAMETER).toBe('/streamer-local/token-key');
     expect(JSON.stringify(env)).not.toContain('the-local-secret');
   });
@@ -98,5 +98,26 @@ describe('token keys', () => {
         value: { $secret: 'streamer:jwtSecret' },
       },
     ]);
+  });
+});
+
+describe('the $connect route', () => {
+  it('is behind the token authorizer, a REQUEST authorizer of the authorizer function with no identity sources, read from the manifest', () => {
+    expect(deployment.api.routeAuthorizers).toEqual({
+      $connect: { id: expect.any(String), name: 'token', type: 'REQUEST', functionName: 'streamer-local-authorizer', identitySources: [] },
+    });
+    expect(deployment.api.routes.$connect).toBe('streamer-local-connect');
+    expect(deployment.notEmulated.filter((resource) => resource.includes('apigatewayv2'))).toEqual([]);
+  });
+
+  it('refuses a manifest whose authorizer guards a route other than $connect, as API Gateway does', () => {
+    const manifest = readManifest(DEFAULT_MANIFEST);
+    const [authorizer] = manifest.resources.filter((r) => r.type === 'aws:apigatewayv2/authorizer:Authorizer');
+    const resources = manifest.resources.map((r) =>
+      r.type === 'aws:apigatewayv2/route:Route' && r.inputs.routeKey === '$default'
+        ? { ...r, inputs: { ...r.inputs, authorizationType: 'CUSTOM', authorizerId: authorizer!.id } }
+        : r,
+    );
+    expect(() => deploymentFromManifest({ ...manifest, resources }, REPO_ROOT)).toThrow(/route \$default has an authorizer: a WebSocket API allows one on \$connect only/);
   });
 });

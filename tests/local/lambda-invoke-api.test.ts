@@ -43,7 +43,7 @@ function callers(): LocalDeployment {
   return {
     project: 'streamer', stack: 'test', region: 'us-east-1', accountId: '000000000000', tables: [], buckets: [], streamMappings: [], schedules: [], queues: [],
     parameters: [], notEmulated: [],
-    api: { id: 'abc', stage: 'live', executionArn: '', managementEndpoint: '', routes: {}, twoWayRoutes: [] },
+    api: { id: 'abc', stage: 'live', executionArn: '', managementEndpoint: '', routes: {}, twoWayRoutes: [], routeAuthorizers: {} },
     functions: [fn(CALLER, ARN), fn('streamer-local-stranger', 'arn:aws:lambda:us-east-1:000000000000:function:someone-else')],
   };
 }

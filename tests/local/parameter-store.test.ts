@@ -34,7 +34,7 @@ function fn(name: string, statements: { Action: string[]; Resource: string[] }[]
 
 const deployment: LocalDeployment = {
   project: 'streamer', stack: 'test', region: 'us-east-1', accountId: ACCOUNT, tables: [], buckets: [], streamMappings: [], schedules: [], queues: [], notEmulated: [],
-  api: { id: 'abc', stage: 'live', executionArn: '', managementEndpoint: '', routes: {}, twoWayRoutes: [] },
+  api: { id: 'abc', stage: 'live', executionArn: '', managementEndpoint: '', routes: {}, twoWayRoutes: [], routeAuthorizers: {} },
   parameters: [
     { name: '/streamer-test/token-key', arn: parameterArn('/streamer-test/token-key'), type: 'SecureString', tier: 'Standard', keyArn: undefined, value: { $secret: 'streamer:jwtSecret' } },
     { name: '/streamer-test/cmk-key', arn: parameterArn('/streamer-test/cmk-key'), type: 'SecureString', tier: 'Standard', keyArn: KEY_ARN, value: { $secret: 'streamer:jwtSecret' } },

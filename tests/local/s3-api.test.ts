@@ -24,7 +24,7 @@ function deployment(): LocalDeployment {
   const statement = (Action: string, Resource: string) => ({ Effect: 'Allow' as const, Action: [Action], Resource: [Resource] });
   return {
     project: 'streamer', stack: 'test', region: 'us-east-1', accountId: '000000000000', tables: [], buckets: [BUCKET], parameters: [], streamMappings: [], schedules: [], queues: [], notEmulated: [],
-    api: { id: 'abc', stage: 'live', executionArn: '', managementEndpoint: '', routes: {}, twoWayRoutes: [] },
+    api: { id: 'abc', stage: 'live', executionArn: '', managementEndpoint: '', routes: {}, twoWayRoutes: [], routeAuthorizers: {} },
     functions: [
       {
         name: WRITER,

@@ -73,8 +73,8 @@ async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 10
 }
 
 describe('the $connect route', () => {
-  it('refuses the handshake with 401 when the connect function answers 401', async () => {
-    await expect(openSocket(`${runtime.wsUrl}/?token=not-a-jwt`)).rejects.toMatchObject({ statusCode: 401 });
+  it('refuses the handshake with the status the connect function answers', async () => {
+    await expect(openSocket(connectUrl('&status=429'))).rejects.toMatchObject({ statusCode: 429 });
     expect(await runtime.listConnections()).toEqual([]);
   });
 
@@ -113,6 +113,8 @@ describe('the $default route', () => {
         domainName: `127.0.0.1:${runtime.port}`,
         connectionId: expect.stringMatching(/^[A-Za-z0-9_-]{15}=$/),
         apiId: expect.stringMatching(/^[a-z0-9]{10}$/),
+        // What the $connect authorizer returned, numbers and booleans stringified as API Gateway hands them on.
+        authorizer: { tenantId: 'acme', userId: 'alice', permissions: '[]', connectedBefore: '0', fixture: 'true', principalId: 'alice' },
       },
       body: JSON.stringify({ id: 'e1', action: 'echo' }),
       isBase64Encoded: false,

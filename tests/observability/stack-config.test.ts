@@ -21,16 +21,16 @@ describe('observability settings from stack config', () => {
       expect(fn.inputs.tracingConfig).toEqual({ mode: 'PassThrough' });
       expect(variablesOf(fn)).toMatchObject({ POWERTOOLS_TRACE_ENABLED: 'false', POWERTOOLS_LOG_LEVEL: 'INFO' });
     }
-    expect(grantsXRay(run)).toEqual([false, false, false, false]);
+    expect(grantsXRay(run)).toEqual(FUNCTIONS.map(() => false));
   });
 
   it('turns on X-Ray (Active, the Powertools Tracer, the grant) for every function with streamer:tracing', async () => {
     const run = await runWithDefaults({ tracing: 'true', logLevel: 'DEBUG' });
-    expect(run.ofType(FN)).toHaveLength(4);
+    expect(run.ofType(FN)).toHaveLength(FUNCTIONS.length);
     for (const fn of run.ofType(FN)) {
       expect(fn.inputs.tracingConfig).toEqual({ mode: 'Active' });
       expect(variablesOf(fn)).toMatchObject({ POWERTOOLS_TRACE_ENABLED: 'true', POWERTOOLS_LOG_LEVEL: 'DEBUG' });
     }
-    expect(grantsXRay(run)).toEqual([true, true, true, true]);
+    expect(grantsXRay(run)).toEqual(FUNCTIONS.map(() => true));
   });
 });

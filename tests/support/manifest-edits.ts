@@ -47,3 +47,15 @@ export function withoutRouteResponses(manifest: DeploymentManifest): DeploymentM
     });
   return { ...manifest, resources };
 }
+
+/** The deployment with the `$connect` authorizer requiring these identity sources (`route.request.header.X`, …). */
+export function withAuthorizerIdentitySources(manifest: DeploymentManifest, identitySources: readonly string[]): DeploymentManifest {
+  let found = false;
+  const resources = manifest.resources.map((resource): ManifestResource => {
+    if (resource.type !== 'aws:apigatewayv2/authorizer:Authorizer') return resource;
+    found = true;
+    return { ...resource, inputs: { ...resource.inputs, identitySources: [...identitySources] } };
+  });
+  if (!found) throw new Error('the manifest has no authorizer');
+  return { ...manifest, resources };
+}

@@ -1,7 +1,7 @@
 /**
  * The token key's reader on AWS: Powertools Parameters' SSM provider, which
  * decrypts the SecureString and caches it for the refresh interval. Only
- * `connect` passes this to the composition root (`tokenKeys`), so the other
+ * the authorizer passes this to the composition root (`tokenKeys`), so the other
  * bundles leave the SSM client out.
  */
 import { SSMClient } from '@aws-sdk/client-ssm';

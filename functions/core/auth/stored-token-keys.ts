@@ -1,6 +1,6 @@
 /**
  * The HS256 keys, read from the secret store (an SSM SecureString
- * parameter): fetched on the first connect, cached and re-read at most every
+ * parameter): fetched on the first handshake, cached and re-read at most every
  * `tokenKeyRefreshSeconds` by Powertools Parameters (the reader), parsed
  * again only when the stored text changed.
  */

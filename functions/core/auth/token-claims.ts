@@ -87,7 +87,7 @@ function checkLifetime(claims: Readonly<Record<string, unknown>>, policy: ClaimP
 
 /**
  * Refuses an identity whose ids or permissions break the limits above. The
- * connect lifecycle calls it too, right before the connection is stored, so
+ * authorizer calls it too, right after the token verifies, so
  * no verifier can hand the store an identity it would choke on.
  */
 export function checkIdentity(identity: Identity): void {

@@ -1,5 +1,5 @@
 /**
- * The HS256 keys `connect` accepts, as the secret store holds them.
+ * The HS256 keys the authorizer accepts, as the secret store holds them.
  *
  * The stored value is either a bare secret (one key) or a key-set document:
  *

@@ -1,36 +1,51 @@
 /**
- * `$connect` and `$disconnect`: verify the caller, remember the connection
- * with its identity, and forget it (and its subscriptions) when it closes.
+ * `$connect` and `$disconnect`: verify the caller (the authorizer, before
+ * API Gateway accepts the handshake), remember the connection with its
+ * identity, and forget it (and its subscriptions) when it closes.
  */
 import { extractToken, type HandshakeCredentials } from '../auth/extract-token';
 import { checkIdentity } from '../auth/token-claims';
 import { epochSeconds } from '../clock';
 import { toStreamerError } from '../errors';
+import type { Identity } from '../identity';
 import { tenantUserKey } from '../identity-key';
 import type { StreamerDeps } from './deps';
 import { METRICS } from '../metric-names';
 
-export interface OpenConnectionInput extends HandshakeCredentials {
+export type AuthorizeOutcome =
+  | { readonly allowed: true; readonly identity: Identity }
+  | { readonly allowed: false; readonly statusCode: 401 | 500; readonly reason: string };
+
+/**
+ * Who the handshake's token says the caller is: the token found where the
+ * protocol allows it (query `token`, query `Authorization`, the header),
+ * verified, and its identity within the limits the stores can hold. A
+ * refused token is a 401 (the caller's fault); a key source that cannot be
+ * read (a JWKS outage, the parameter store) is a 500 (ours).
+ */
+export async function authorizeConnection(deps: Pick<StreamerDeps, 'verifier' | 'clock'>, credentials: HandshakeCredentials): Promise<AuthorizeOutcome> {
+  try {
+    const identity = await deps.verifier.verify(extractToken(credentials), deps.clock.now());
+    // Checked again here: whatever verifier is composed, an identity the connections
+    // table cannot hold (a 10 KB id) is the caller's fault, a 401, never a 500.
+    checkIdentity(identity);
+    return { allowed: true, identity };
+  } catch (error) {
+    const failure = toStreamerError(error);
+    return { allowed: false, statusCode: failure.code === 'UNAUTHORIZED' ? 401 : 500, reason: failure.message };
+  }
+}
+
+export interface OpenConnectionInput {
   readonly connectionId: string;
+  /** The identity the authorizer verified (`requestContext.authorizer`). */
+  readonly identity: Identity;
   readonly sourceIp?: string;
 }
 
-export type OpenConnectionOutcome =
-  | { readonly accepted: true; readonly userId: string; readonly tenantId: string }
-  | { readonly accepted: false; readonly statusCode: 401 | 500; readonly reason: string };
-
-export async function openConnection(deps: StreamerDeps, input: OpenConnectionInput): Promise<OpenConnectionOutcome> {
-  let identity;
-  try {
-    identity = await deps.verifier.verify(extractToken(input), deps.clock.now());
-    // Checked again here, before the only store call: whatever verifier is composed, an identity
-    // the connections table cannot hold (a 10 KB id) is the caller's fault, a 401, never a 500.
-    checkIdentity(identity);
-  } catch (error) {
-    const failure = toStreamerError(error);
-    // Only a refused token is the caller's fault; a JWKS outage is ours.
-    return { accepted: false, statusCode: failure.code === 'UNAUTHORIZED' ? 401 : 500, reason: failure.message };
-  }
+/** Stores the connection record: broadcasts, `listByUser` and the pruning of gone connections read it. */
+export async function openConnection(deps: StreamerDeps, input: OpenConnectionInput): Promise<void> {
+  const { identity } = input;
   deps.logger.appendKeys({ tenantId: identity.tenantId, userId: identity.userId });
   const now = deps.clock.now();
   await deps.connections.put({
@@ -45,7 +60,6 @@ export async function openConnection(deps: StreamerDeps, input: OpenConnectionIn
     ttl: epochSeconds(now) + deps.settings.connectionTtlSeconds,
   });
   deps.metrics.add(METRICS.connectionsOpened, 1, 'Count');
-  return { accepted: true, userId: identity.userId, tenantId: identity.tenantId };
 }
 
 /** Removes the connection and its subscriptions. Requests it started keep running; their results stay readable. */

@@ -5,6 +5,10 @@
  * client sends escapes as an exception: every failure becomes an `error`
  * reply and the connection stays open.
  *
+ * The caller's identity comes with the event (the `$connect` authorizer's
+ * context, which API Gateway attaches to every frame), so routing a frame
+ * reads nothing to know who sent it.
+ *
  * The reply is returned, not posted: the router hands it back as the
  * `$default` route response, so a sync request costs no `PostToConnection`.
  * A built-in action that answers with several messages (`subscribe` to an
@@ -33,6 +37,12 @@ import { METRICS } from '../metric-names';
 
 export interface IncomingFrame {
   readonly connectionId: string;
+  /**
+   * The caller, as the `$connect` authorizer verified it (the event's
+   * `requestContext.authorizer`); absent for a connection opened before the
+   * route had the authorizer, whose identity is then read from its record.
+   */
+  readonly identity?: Identity;
   readonly body: string | undefined | null;
   readonly isBase64Encoded?: boolean;
   /** What the function has left; bounds a sync handler's budget. */
@@ -53,7 +63,7 @@ export async function routeMessage(deps: StreamerDeps, frame: IncomingFrame): Pr
   const envelope = parsed.envelope;
   deps.logger.appendKeys({ action: envelope.action, clientId: envelope.id });
   try {
-    const identity = await identityOf(deps, frame.connectionId);
+    const identity = frame.identity ?? (await storedIdentityOf(deps, frame.connectionId));
     deps.logger.appendKeys({ tenantId: identity.tenantId, userId: identity.userId });
     const limit = await deps.rateLimiter.take(
       [
@@ -89,7 +99,8 @@ async function lastOfInOrder(deps: StreamerDeps, connectionId: string, replies: 
   return replies.at(-1);
 }
 
-async function identityOf(deps: StreamerDeps, connectionId: string): Promise<Identity> {
+/** The identity in the connection record (cached per router instance): only for connections without an authorizer context. */
+async function storedIdentityOf(deps: StreamerDeps, connectionId: string): Promise<Identity> {
   const connection = await deps.connections.get(connectionId);
   if (!connection) throw new StreamerError('UNAUTHORIZED', 'This connection is not registered; reconnect with a valid token');
   return { userId: connection.user_id, tenantId: connection.tenant_id, permissions: connection.permissions ?? [] };
