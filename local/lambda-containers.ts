@@ -157,6 +157,8 @@ export function defaultContainerScript(): string {
 
 interface QueuedInvocation {
   readonly event: unknown;
+  /** `performance.now()` when it was queued. */
+  readonly queuedAt: number;
   readonly settle: (outcome: InvocationOutcome) => void;
   /** An `Event` invocation (a queued job's run), not a caller waiting on the reply. */
   readonly async?: boolean;
@@ -189,6 +191,10 @@ interface FunctionPool {
   lastCpuMs?: number;
   /** Whether, over the last sample, its busy containers mostly waited (timers, I/O) rather than computed. */
   mostlyWaiting: boolean;
+  /** Moving average of its invocations' duration, in milliseconds; undefined before the first one ends. */
+  durationMs?: number;
+  /** A pump scheduled for when a cold start would pay off (see `worthAColdStart`). */
+  scaleOutTimer?: NodeJS.Timeout;
 }
 
 const CPU_SAMPLE_MS = 250;
@@ -318,7 +324,7 @@ export class LambdaContainers {
       this.log.warn(`${pool.spec.name} throttled: reserved concurrency ${reserved} in use`);
       return Promise.resolve({ ...failed('TooManyRequestsException', 'Rate Exceeded.'), throttled: true });
     }
-    const run = new Promise<InvocationOutcome>((settle) => pool.queue.push({ event, settle }));
+    const run = new Promise<InvocationOutcome>((settle) => pool.queue.push({ event, settle, queuedAt: performance.now() }));
     this.pump(pool);
     return run;
   }
@@ -348,6 +354,7 @@ export class LambdaContainers {
   async stop(graceMs = 2000): Promise<void> {
     this.stopped = true;
     clearInterval(this.cpuSampler);
+    for (const pool of this.pools.values()) clearTimeout(pool.scaleOutTimer);
     for (const timer of this.retryTimers) clearTimeout(timer);
     this.retryTimers.clear();
     for (const pool of this.pools.values()) {
@@ -366,7 +373,12 @@ export class LambdaContainers {
   private enqueueAsync(queued: AsyncEvent): void {
     if (this.stopped) return;
     const pool = this.pools.get(queued.fn)!;
-    pool.queue.push({ event: queued.event, async: true, settle: (outcome) => outcome.ok || this.scheduleAsyncRetry(queued, outcome.error) });
+    pool.queue.push({
+      event: queued.event,
+      async: true,
+      queuedAt: performance.now(),
+      settle: (outcome) => outcome.ok || this.scheduleAsyncRetry(queued, outcome.error),
+    });
     this.pump(pool);
   }
 
@@ -400,10 +412,43 @@ export class LambdaContainers {
       pool.queue.length > pool.starting &&
       pool.containers.size < capacity &&
       pool.starting < coldStartLimit &&
-      this.mayScaleOut(pool)
+      this.mayScaleOut(pool) &&
+      this.worthAColdStart(pool)
     ) {
       this.startContainer(pool);
     }
+  }
+
+  /**
+   * Whether a new container would serve the waiting invocations sooner than
+   * the warm ones will. Lambda starts a container for every concurrent
+   * request, on its own hardware; here a cold start takes a core for tens of
+   * milliseconds from everything else, so a burst of short synchronous
+   * invocations (a client's eight echoes at once) is left to the warm
+   * containers when they will clear it before a cold one could be ready
+   * (measured: the paced sync echo started 4–6 containers during a run, each
+   * a latency spike for every connection). The first container, queued jobs'
+   * runs (asynchronous: long, and their leases are running) and a pool whose
+   * durations are not known yet start at once; otherwise an invocation waits
+   * at most one cold start's time before another container starts for it.
+   */
+  private worthAColdStart(pool: FunctionPool): boolean {
+    if (pool.containers.size === 0 || pool.durationMs === undefined) return true;
+    const uncovered = pool.queue.slice(pool.starting);
+    if (uncovered.some((waiting) => waiting.async === true)) return true;
+    const recent = pool.readyMs.slice(-5).sort((a, b) => a - b);
+    const coldStartMs = recent[Math.floor(recent.length / 2)];
+    if (coldStartMs === undefined) return true;
+    const oldestWaitedMs = performance.now() - uncovered[0]!.queuedAt;
+    const drainMs = (uncovered.length * pool.durationMs) / Math.max(1, pool.containers.size - pool.starting);
+    if (oldestWaitedMs + drainMs >= coldStartMs) return true;
+    // Not yet: look again when the oldest will have waited as long as a cold start takes.
+    pool.scaleOutTimer ??= setTimeout(() => {
+      pool.scaleOutTimer = undefined;
+      this.pump(pool);
+    }, Math.max(1, Math.ceil(coldStartMs - oldestWaitedMs)));
+    pool.scaleOutTimer.unref();
+    return false;
   }
 
   /**
@@ -516,6 +561,7 @@ export class LambdaContainers {
       trace: [],
     };
     const started = Date.now();
+    const startedAt = performance.now();
     const deadline = started + timeoutSeconds * 1000;
     const reply = await withTimeout(container.invoke({ type: 'invoke', requestId, event, deadline }), deadline - Date.now());
     let outcome: InvocationOutcome;
@@ -529,6 +575,8 @@ export class LambdaContainers {
       outcome = { ok: false, requestId, error: reply.error };
     }
     pool.invocations += 1;
+    const tookMs = performance.now() - startedAt;
+    pool.durationMs = pool.durationMs === undefined ? tookMs : pool.durationMs * 0.8 + tookMs * 0.2;
     const took = Date.now() - started;
     if (outcome.ok) this.log.debug(`${name} ${requestId} ok in ${took} ms`);
     else this.log.warn(`${name} ${requestId} failed in ${took} ms: ${outcome.error.errorType}: ${outcome.error.errorMessage}`);

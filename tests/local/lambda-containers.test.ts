@@ -171,6 +171,22 @@ describe('concurrency', () => {
     expect(lambda.stats('fn-capped')).toMatchObject({ containers: 1, coldStarts: 1 });
   });
 
+  it('leaves a burst of short synchronous invocations to its warm container when it clears them before a cold start could be ready', async () => {
+    const lambda = host([spec('fn-burst')]);
+    await lambda.invoke('fn-burst', { action: 'count' });
+    const burst = await Promise.all(Array.from({ length: 6 }, () => lambda.invoke('fn-burst', { action: 'count' })));
+    expect(burst.map((outcome) => resultOf(outcome).invocations).sort()).toEqual([2, 3, 4, 5, 6, 7]);
+    expect(lambda.stats('fn-burst')).toMatchObject({ containers: 1, coldStarts: 1 });
+  });
+
+  it('starts more containers for a burst its warm container would take longer to clear than a cold start', async () => {
+    const lambda = host([spec('fn-slow-burst')]);
+    await lambda.invoke('fn-slow-burst', { action: 'burn', ms: 300 });
+    const burst = await Promise.all(Array.from({ length: 4 }, () => lambda.invoke('fn-slow-burst', { action: 'burn', ms: 300 })));
+    burst.forEach((outcome) => resultOf(outcome));
+    expect(lambda.stats('fn-slow-burst')!.coldStarts).toBeGreaterThan(1);
+  });
+
   describe('on a machine whose CPU is saturated', () => {
     const saturated = { machineBusyShare: () => 1 };
     const beyondCores = availableParallelism() + 2;
