@@ -48,22 +48,33 @@ interface RouterCost {
   readonly cpuUsPerInvocation: number | undefined;
   /** `@connections` posts delivered per router invocation (route responses are not posts). */
   readonly postsPerInvocation: number;
+  /** Router containers started during the run (each a cold start on these cores), and alive at its end. */
+  readonly coldStarts: number;
+  readonly containers: number;
 }
 
 interface RuntimeCounters {
   readonly routerInvocations: number;
+  readonly routerColdStarts: number;
+  readonly routerContainers: number;
   readonly routerCpuMs: number | undefined;
   readonly posts: number;
 }
 
 async function runtimeCounters(httpUrl: string): Promise<RuntimeCounters> {
   const [functions, gateway] = await Promise.all([
-    fetch(`${httpUrl}/_local/functions`).then((r) => r.json() as Promise<Record<string, { invocations: number; threadCpuMs?: number }>>),
+    fetch(`${httpUrl}/_local/functions`).then((r) => r.json() as Promise<Record<string, { invocations: number; coldStarts: number; containers: number; threadCpuMs?: number }>>),
     fetch(`${httpUrl}/_local/gateway`).then((r) => r.json() as Promise<{ postToConnection: number }>),
   ]);
   const router = Object.entries(functions).find(([name]) => name.endsWith('-router'))?.[1];
   if (!router) throw new Error('sync: the runtime reports no router function');
-  return { routerInvocations: router.invocations, routerCpuMs: router.threadCpuMs, posts: gateway.postToConnection };
+  return {
+    routerInvocations: router.invocations,
+    routerColdStarts: router.coldStarts,
+    routerContainers: router.containers,
+    routerCpuMs: router.threadCpuMs,
+    posts: gateway.postToConnection,
+  };
 }
 
 function routerCost(before: RuntimeCounters, after: RuntimeCounters): RouterCost {
@@ -73,6 +84,8 @@ function routerCost(before: RuntimeCounters, after: RuntimeCounters): RouterCost
     invocations,
     cpuUsPerInvocation: cpuMs === undefined || invocations === 0 ? undefined : Math.round((cpuMs * 1000) / invocations),
     postsPerInvocation: invocations === 0 ? 0 : Math.round(((after.posts - before.posts) / invocations) * 1000) / 1000,
+    coldStarts: after.routerColdStarts - before.routerColdStarts,
+    containers: after.routerContainers,
   };
 }
 
@@ -117,7 +130,7 @@ async function runPlan(
       const router = countersBefore === undefined ? undefined : routerCost(countersBefore, await runtimeCounters(httpUrl!));
       const latency = summarise(result.latencies);
       runs.push({ name: runName(connections, mode), connections, mode, latency, requestsPerSecond: Math.round(result.requestsPerSecond), errors: result.errors, cpu: used, router });
-      context.log(`  ${label} ${runName(connections, mode).padEnd(22)} p50 ${ms(latency.p50)} p99 ${ms(latency.p99)} p999 ${ms(latency.p999)} ms, ${count(result.requestsPerSecond)} req/s, ${result.errors} errors`);
+      context.log(`  ${label} ${runName(connections, mode).padEnd(22)} p50 ${ms(latency.p50)} p99 ${ms(latency.p99)} p999 ${ms(latency.p999)} ms, ${count(result.requestsPerSecond)} req/s, ${result.errors} errors${router ? `; router containers ${router.containers} (${router.coldStarts} cold starts in the run)` : ''}`);
     }
   } finally {
     await closeAll(opened.sockets);
