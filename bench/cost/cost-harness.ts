@@ -18,6 +18,7 @@ import { systemClock } from '../../functions/core/clock';
 import { HandlerRegistry } from '../../functions/core/handlers/handler-registry';
 import { claimAndDispatch } from '../../functions/core/lifecycle/claim-and-dispatch';
 import { authorizeConnection, closeConnection, openConnection } from '../../functions/core/lifecycle/connection-lifecycle';
+import type { Identity } from '../../functions/core/identity';
 import type { StreamerDeps } from '../../functions/core/lifecycle/deps';
 import { InMemoryRateLimiter, SharedRateLimiter } from '../../functions/core/lifecycle/rate-limiter';
 import { routeMessage } from '../../functions/core/lifecycle/route-message';
@@ -152,26 +153,29 @@ export async function startCostHarness(): Promise<CostHarness> {
       notifier.reset();
       dispatcher.reset();
     };
-    const open = async (connectionId: string): Promise<number> => {
+    const open = async (connectionId: string): Promise<{ ms: number; identity: Identity }> => {
       // The authorizer verifies the token, then connect stores the record: together what a handshake costs.
       const opened = await timed(async () => {
         const authorized = await authorizeConnection(deps, { queryStringParameters: { token } });
         if (!authorized.allowed) throw new Error(`cost harness: connect refused (${authorized.reason})`);
         await openConnection(deps, { connectionId, identity: authorized.identity });
+        return authorized.identity;
       });
-      return opened.ms;
+      return { ms: opened.ms, identity: opened.value };
     };
 
     return {
       async runJob(reports, gapMs, options = {}) {
         const routerDeps = options.directDispatch ? directDeps : offDeps;
         const connectionId = `cost-${++sequence}`;
-        await open(connectionId);
+        const { identity } = await open(connectionId);
         reset();
         const clientId = `job-${sequence}`;
         const routed = await timed(() =>
           routeMessage(routerDeps, {
             connectionId,
+            // What API Gateway hands the router from the $connect authorizer: no connection read.
+            identity,
             // As the client SDK sends every request: with an idempotency key (claimed with one conditional put).
             body: JSON.stringify({ id: clientId, action: PROGRESS_JOB.name, payload: { reports, gapMs }, idempotencyKey: `cost-key-${sequence}` }),
             remainingTimeMs: 30_000,
@@ -213,7 +217,7 @@ export async function startCostHarness(): Promise<CostHarness> {
       async connectAndDisconnect() {
         const connectionId = `cost-conn-${++sequence}`;
         reset();
-        const connectMs = await open(connectionId);
+        const { ms: connectMs } = await open(connectionId);
         const closed = await timed(() => closeConnection(deps, connectionId));
         return {
           dynamo: [...counter.calls],
