@@ -10,8 +10,8 @@ export const generateReport = defineHandler({
   payload: z.object({
     rows: z.number().int().positive().max(10_000_000),
     stepDelayMs: z.number().int().min(0).max(60_000).optional(),
-    /** Numbered sections instead of the six named steps: `sections + 1` progress reports. */
-    sections: z.number().int().min(1).max(1000).optional(),
+    /** Numbered sections instead of the six named steps: `sections + 1` progress reports (batched: see docs/handlers.md). */
+    sections: z.number().int().min(1).max(10_000).optional(),
   }),
   shouldQueue: () => true,
   async process({ payload, progress, signal }) {

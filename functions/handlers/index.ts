@@ -7,9 +7,10 @@ import { digestUpload } from './digest-upload';
 import { echo } from './echo';
 import { exportRows } from './export-rows';
 import { generateReport } from './generate-report';
+import { notify } from './notify';
 import { processData } from './process-data';
 
-export const handlers = [echo, generateReport, processData, exportRows, digestUpload] as const;
+export const handlers = [echo, generateReport, processData, exportRows, digestUpload, notify] as const;
 
 export const registry = new HandlerRegistry(handlers);
 

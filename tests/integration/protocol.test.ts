@@ -2,13 +2,12 @@
  * Every row of the wire protocol, end to end: real `ws` clients against the
  * local runtime running the real function bundles and DynamoDB Local.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import jwt from 'jsonwebtoken';
 import WebSocket from 'ws';
 import { DEV_JWT_SECRET } from '../../local/dev-token';
 import { startLocalRuntime, type LocalRuntimeHandle } from '../support/local-runtime';
-import { openSocket, type TestSocket } from '../support/socket-client';
+import { openSocket, openTrackedSocket, type TestSocket } from '../support/socket-client';
+import { tableReader, type TableReader } from '../support/table-reader';
 import { waitFor } from '../support/wait-for';
 
 jest.setTimeout(60_000);
@@ -24,16 +23,14 @@ type Message = {
 };
 
 let runtime: LocalRuntimeHandle;
-let db: DynamoDBDocumentClient;
+let tables: TableReader;
 
 beforeAll(async () => {
   runtime = await startLocalRuntime({ env: { STREAMER_LOCAL_LOG_LEVEL: 'warn' }, stack: { logLevel: 'ERROR' } });
-  db = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: runtime.dynamodbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }),
-  );
+  tables = tableReader(runtime);
 });
 afterAll(async () => {
-  db.destroy();
+  tables.destroy();
   await runtime.stop();
 });
 
@@ -53,13 +50,7 @@ async function handshakeStatus(url: string, headers?: Record<string, string>): P
 }
 
 /** Connects and returns the socket with the connection id the runtime gave it. */
-async function connectTracked(sub: string): Promise<{ socket: TestSocket; connectionId: string }> {
-  const before = new Set((await runtime.listConnections()).map((c) => c.connectionId));
-  const socket = await connect(sub);
-  const added = (await runtime.listConnections()).filter((c) => !before.has(c.connectionId));
-  if (added.length !== 1) throw new Error(`expected one new connection, found ${added.length}`);
-  return { socket, connectionId: added[0].connectionId };
-}
+const connectTracked = (sub: string): Promise<{ socket: TestSocket; connectionId: string }> => openTrackedSocket(runtime, `${runtime.wsUrl}?token=${token(sub)}`);
 
 describe('connecting', () => {
   it('accepts the token as ?token=, ?Authorization=Bearer and an Authorization header', async () => {
@@ -229,10 +220,10 @@ describe('connections', () => {
     const ack = await watcher.next<Message>((m) => m.id === 'j' && m.type === 'ack');
     watcher.send({ id: 'sub', action: 'subscribe', payload: { requestId: ack.requestId } });
     await watcher.next((m: Message) => m.id === 'sub');
-    expect(await connectionRecord(connectionId)).toBeDefined();
-    expect(await subscriptionsOf(connectionId)).toBe(1);
+    expect(await tables.connectionRecord(connectionId)).toBeDefined();
+    expect(await tables.subscriptionsOf(connectionId)).toBe(1);
     await watcher.close();
-    await waitFor(async () => (await connectionRecord(connectionId)) === undefined && (await subscriptionsOf(connectionId)) === 0);
+    await waitFor(async () => (await tables.connectionRecord(connectionId)) === undefined && (await tables.subscriptionsOf(connectionId)) === 0);
   });
 
   it('prunes a connection that vanished mid-job (410) and still completes the job', async () => {
@@ -244,28 +235,7 @@ describe('connections', () => {
     const watcher = await connect('dave');
     watcher.send({ id: 'st', action: 'subscribe', payload: { requestId: ack.requestId } });
     await watcher.next<Message>((m) => m.id === 'st' && m.type === 'result', 20_000);
-    await waitFor(async () => (await connectionRecord(connectionId)) === undefined);
+    await waitFor(async () => (await tables.connectionRecord(connectionId)) === undefined);
     await watcher.close();
   });
 });
-
-function tableName(logical: string): string {
-  return runtime.tableName(logical);
-}
-
-async function connectionRecord(connectionId: string): Promise<unknown> {
-  const out = await db.send(new GetCommand({ TableName: tableName('connections'), Key: { connection_id: connectionId }, ConsistentRead: true }));
-  return out.Item;
-}
-
-async function subscriptionsOf(connectionId: string): Promise<number> {
-  const out = await db.send(
-    new QueryCommand({
-      TableName: tableName('subscriptions'),
-      IndexName: 'by_connection',
-      KeyConditionExpression: 'connection_id = :c',
-      ExpressionAttributeValues: { ':c': connectionId },
-    }),
-  );
-  return out.Count ?? 0;
-}

@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { crashRuntime, dynamoDbLocalProcessesFor } from '../support/crash-runtime';
 import { openSocket } from '../support/socket-client';
 import { startLocalRuntime } from '../support/local-runtime';
 import { startReportJobs } from '../support/report-jobs';
@@ -30,14 +30,6 @@ const stack = {
 
 type Message = { id?: string | null; type?: string; requestId?: string; request?: { status: string } };
 
-function javaProcessesFor(dir: string): number {
-  try {
-    return execFileSync('pgrep', ['-f', `DynamoDBLocal.*${dir}`]).toString().trim().split('\n').filter(Boolean).length;
-  } catch {
-    return 0;
-  }
-}
-
 it(`recovers ${JOBS} jobs after SIGKILL: every request ends once, none twice`, async () => {
   const persistDir = mkdtempSync(join(tmpdir(), 'streamer-crash-'));
   try {
@@ -47,9 +39,7 @@ it(`recovers ${JOBS} jobs after SIGKILL: every request ends once, none twice`, a
     // Kill once many jobs are running (they report progress).
     const requestIds = await startReportJobs(socket, { count: JOBS, stepDelayMs: 400, runningAtLeast: Math.min(JOBS / 2, 50) });
     const finishedBeforeCrash = (socket.received as Message[]).filter((m) => m.type === 'result').length;
-    first.process.kill('SIGKILL');
-    await new Promise((resolve) => first.process.once('exit', resolve));
-    await waitFor(() => javaProcessesFor(persistDir) === 0, 10_000);
+    await crashRuntime(first, persistDir);
 
     const second = await startLocalRuntime({ env, stack, persistDir });
     try {
@@ -81,7 +71,7 @@ it(`recovers ${JOBS} jobs after SIGKILL: every request ends once, none twice`, a
     } finally {
       await second.stop();
     }
-    expect(javaProcessesFor(persistDir)).toBe(0);
+    expect(dynamoDbLocalProcessesFor(persistDir)).toBe(0);
   } finally {
     rmSync(persistDir, { recursive: true, force: true });
   }

@@ -59,3 +59,22 @@ export function withAuthorizerIdentitySources(manifest: DeploymentManifest, iden
   if (!found) throw new Error('the manifest has no authorizer');
   return { ...manifest, resources };
 }
+
+/**
+ * The deployment as it was before the `$connect` route had its token
+ * authorizer: the route open (`authorizationType: NONE`), no authorizer. A
+ * connection opened then carries no authorizer context on its later events.
+ */
+export function withoutConnectAuthorizer(manifest: DeploymentManifest): DeploymentManifest {
+  let found = false;
+  const resources = manifest.resources
+    .filter((resource) => resource.type !== 'aws:apigatewayv2/authorizer:Authorizer')
+    .map((resource): ManifestResource => {
+      if (resource.type !== 'aws:apigatewayv2/route:Route' || resource.inputs.routeKey !== '$connect') return resource;
+      found = true;
+      const { authorizerId: _dropped, ...inputs } = resource.inputs;
+      return { ...resource, inputs: { ...inputs, authorizationType: 'NONE' } };
+    });
+  if (!found) throw new Error('the manifest has no $connect route');
+  return { ...manifest, resources };
+}

@@ -89,3 +89,19 @@ export function openSocket(url: string, protocols?: string[]): Promise<TestSocke
     socket.once('error', reject);
   });
 }
+
+/**
+ * Opens a socket and tells which connection id the runtime gave it (the
+ * connection its `listConnections` did not list before). Open tracked
+ * sockets one at a time.
+ */
+export async function openTrackedSocket(
+  runtime: { listConnections(): Promise<Array<{ connectionId: string }>> },
+  url: string,
+): Promise<{ socket: TestSocket; connectionId: string }> {
+  const before = new Set((await runtime.listConnections()).map((c) => c.connectionId));
+  const socket = await openSocket(url);
+  const added = (await runtime.listConnections()).filter((c) => !before.has(c.connectionId));
+  if (added.length !== 1) throw new Error(`expected one new connection, found ${added.length}`);
+  return { socket, connectionId: added[0]!.connectionId };
+}

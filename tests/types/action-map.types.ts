@@ -17,12 +17,13 @@ function assertType<T extends true>(): T | undefined {
 }
 
 // The keys are exactly the handlers' names.
-assertType<Equal<keyof AppActions, 'echo' | 'generate_report' | 'process_data' | 'export_rows' | 'digest_upload'>>();
+assertType<Equal<keyof AppActions, 'echo' | 'generate_report' | 'process_data' | 'export_rows' | 'digest_upload' | 'notify'>>();
 // Payloads are the schemas' INPUT: a defaulted field is optional for the client.
 assertType<Equal<AppActions['generate_report']['payload'], { rows: number; stepDelayMs?: number | undefined; sections?: number | undefined }>>();
 assertType<Equal<AppActions['process_data']['payload'], { items?: number | undefined; stepDelayMs?: number | undefined }>>();
 // An upload reference is typed like any other field.
 assertType<Equal<AppActions['digest_upload']['payload'], { file: { uploadId: string }; queue?: boolean | undefined }>>();
+assertType<Equal<AppActions['notify']['payload'], { scope?: 'user' | 'tenant' | undefined; topic: string; text: string; afterMs?: number | undefined }>>();
 // Results are what `process` returns.
 assertType<Equal<AppActions['generate_report']['result'], { summary: string; rows: number; sections: number; checksum: number; generatedAt: string }>>();
 

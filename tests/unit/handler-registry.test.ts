@@ -37,8 +37,8 @@ describe('handler registry', () => {
     expect(() => defineHandler({ name: 'x', payload: z.object({}), process: async () => 1 } as never)).toThrow(/estimatedDurationMs or shouldQueue/);
   });
 
-  it('ships echo, generate_report, process_data, export_rows and digest_upload', () => {
-    expect(registry.names().sort()).toEqual(['digest_upload', 'echo', 'export_rows', 'generate_report', 'process_data']);
+  it('ships echo, generate_report, process_data, export_rows, digest_upload and notify', () => {
+    expect(registry.names().sort()).toEqual(['digest_upload', 'echo', 'export_rows', 'generate_report', 'notify', 'process_data']);
   });
 });
 
