@@ -8,7 +8,7 @@
  */
 import type { StreamerDeps } from './deps';
 import { describe } from './describe-error';
-import { METRICS } from '../metric-names';
+import { claimQueuedRequest } from './claim-queued-request';
 
 export interface QueuedRecord {
   /** The stream record's sequence number, reported back on failure. */
@@ -29,33 +29,22 @@ export async function claimAndDispatch(deps: StreamerDeps, records: readonly Que
   const failed: string[] = [];
   await Promise.all(
     records.map(async (record) => {
-      const now = deps.clock.now();
-      const runId = deps.newId();
-      let request;
+      let claim;
       try {
-        request = await deps.requests.claim({
-          requestId: record.requestId,
-          runId,
-          now,
-          // The worker must start and renew within one lease. If Lambda's async queue delays it longer,
-          // the sweeper re-queues the request and the late worker finds another run_id and does nothing.
-          leaseExpiresAt: now + deps.settings.leaseMs,
-        });
+        claim = await claimQueuedRequest(deps, record.requestId, { via: 'stream' });
       } catch (error) {
         deps.logger.warn('Claim failed; the record will be retried', { requestId: record.requestId, error: describe(error) });
         failed.push(record.sequenceNumber);
         return;
       }
-      if (!request) {
+      if (!claim) {
         // Expected once per request with direct dispatch on (the router's invoke usually claims first),
-        // and for every redelivered record: a failed conditional write, counted because it is billed.
+        // and for every redelivered record.
         skipped++;
-        deps.metrics.add(METRICS.claimsLost, 1, 'Count', { via: 'stream' });
-        deps.logger.debug('Stream claim skipped: the request was already claimed, cancelled or ended', { requestId: record.requestId });
         return;
       }
       claimed++;
-      deps.metrics.add(METRICS.queueWait, Math.max(0, now - request.created_at), 'Milliseconds', { action: request.action, via: 'stream' });
+      const { request, runId } = claim;
       try {
         await deps.dispatcher.dispatch({ type: 'streamer.run', requestId: record.requestId, runId });
       } catch (error) {

@@ -17,9 +17,9 @@
  */
 import type { ClaimRequestEvent } from '../dispatcher';
 import { METRICS } from '../metric-names';
-import type { RequestRecord } from '../stores/records';
 import type { StreamerDeps } from './deps';
 import { describe } from './describe-error';
+import { claimQueuedRequest } from './claim-queued-request';
 import { runClaimedRequest } from './run-claimed-request';
 
 /**
@@ -46,21 +46,8 @@ export async function dispatchDirectly(deps: StreamerDeps, requestId: string): P
  * retry or a continuation, leaves those to the stream.
  */
 export async function claimAndRunDirectly(deps: StreamerDeps, event: ClaimRequestEvent, functionRemainingMs: () => number): Promise<void> {
-  const now = deps.clock.now();
-  const runId = deps.newId();
-  const claimed: RequestRecord | undefined = await deps.requests.claim({
-    requestId: event.requestId,
-    runId,
-    now,
-    leaseExpiresAt: now + deps.settings.leaseMs,
-    firstRunOnly: true,
-  });
-  if (!claimed) {
-    deps.metrics.add(METRICS.claimsLost, 1, 'Count', { via: 'direct' });
-    deps.logger.debug('Direct claim skipped: the request was already claimed (the stream came first), cancelled or ended', { requestId: event.requestId });
-    return;
-  }
-  deps.metrics.add(METRICS.queueWait, Math.max(0, now - claimed.created_at), 'Milliseconds', { action: claimed.action, via: 'direct' });
+  const claim = await claimQueuedRequest(deps, event.requestId, { via: 'direct', firstRunOnly: true });
+  if (!claim) return;
   // The claim returned the whole item: the run starts from it without reading it again.
-  await runClaimedRequest(deps, { type: 'streamer.run', requestId: event.requestId, runId }, functionRemainingMs, claimed);
+  await runClaimedRequest(deps, { type: 'streamer.run', requestId: event.requestId, runId: claim.runId }, functionRemainingMs, claim.request);
 }
