@@ -577,7 +577,7 @@ export class LambdaContainers {
     pool.invocations += 1;
     const tookMs = performance.now() - startedAt;
     pool.durationMs = pool.durationMs === undefined ? tookMs : pool.durationMs * 0.8 + tookMs * 0.2;
-    const took = Date.now() - started;
+    const took = Math.round(tookMs);
     if (outcome.ok) this.log.debug(`${name} ${requestId} ok in ${took} ms`);
     else this.log.warn(`${name} ${requestId} failed in ${took} ms: ${outcome.error.errorType}: ${outcome.error.errorMessage}`);
     return outcome;
